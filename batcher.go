@@ -1,0 +1,150 @@
+package streamz
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// BatchConfig says when a Batcher emits its current batch.
+type BatchConfig struct {
+	// MaxSize is the number of items at which a batch is emitted at once.
+	// It must be at least 1.
+	MaxSize int
+	// MaxLatency is how long a batch may wait after its first item before
+	// it is emitted. Zero means batches are emitted by size only (and at the
+	// end of input). It must not be negative.
+	MaxLatency time.Duration
+}
+
+// Batcher groups success items into slices.
+//
+// Items are appended to the current batch in arrival order. The batch is
+// emitted the moment it holds MaxSize items, or once MaxLatency has passed
+// since its first item (Now() >= first + MaxLatency), whichever comes
+// first; later items do not extend that deadline. A deadline is applied
+// before any input that arrives after it. No batch is ever empty, and each
+// is a fresh slice owned by the receiver.
+//
+// Memory follows the items held, not MaxSize: a batch's capacity is sized
+// from the previous batch's length, not preallocated to MaxSize.
+type Batcher[T any] struct {
+	config BatchConfig
+	clock  Clock
+}
+
+// NewBatcher returns a Batcher for config, timed by clock. A nil clock means
+// RealClock. It panics if config.MaxSize < 1 or config.MaxLatency < 0.
+func NewBatcher[T any](config BatchConfig, clock Clock) *Batcher[T] {
+	if config.MaxSize < 1 {
+		panic(fmt.Sprintf("streamz: NewBatcher: BatchConfig.MaxSize must be at least 1, got %d", config.MaxSize))
+	}
+	if config.MaxLatency < 0 {
+		panic(fmt.Sprintf("streamz: NewBatcher: BatchConfig.MaxLatency must not be negative, got %v", config.MaxLatency))
+	}
+	if clock == nil {
+		clock = RealClock
+	}
+	return &Batcher[T]{config: config, clock: clock}
+}
+
+// Name returns "batcher".
+func (b *Batcher[T]) Name() string { return "batcher" }
+
+// Process batches in and returns the output channel.
+//
+// An error result passes through at once, between batches, as a
+// Result[[]T] error whose StreamError keeps the cause (errors.Is and
+// errors.As reach it), the processor name and timestamp, with the failed
+// item as []T{item}; it does not touch the current batch. When in is
+// closed, the partial batch, if any, is emitted and then the output is
+// closed. When ctx is cancelled, the output is closed promptly, without
+// emitting the partial batch, even if nobody is reading it. Each call keeps
+// its own state, so one Batcher can serve many streams.
+func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[[]T] {
+	out := make(chan Result[[]T])
+	go func() {
+		defer close(out)
+		timer := newPeriodTimer(b.clock)
+		defer timer.stop()
+
+		maxSize, maxLatency := b.config.MaxSize, b.config.MaxLatency
+		var batch []T
+		var deadline time.Time
+		capHint := 0
+		emit := func() bool {
+			r := NewSuccess(batch)
+			capHint, batch = len(batch), nil
+			return send(ctx, out, r)
+		}
+		// emitIfDue emits the batch if now has reached its deadline. It
+		// reports false if ctx ended during the send.
+		emitIfDue := func(now time.Time) bool {
+			if len(batch) == 0 || maxLatency == 0 || now.Before(deadline) {
+				return true
+			}
+			return emit()
+		}
+
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.events:
+				timer.received()
+				now := b.clock.Now()
+				if !emitIfDue(now) {
+					return
+				}
+				if len(batch) > 0 {
+					timer.armFor(deadline.Sub(now))
+				}
+			case r, ok := <-in:
+				if !ok {
+					if len(batch) > 0 {
+						emit()
+					}
+					return
+				}
+				var now time.Time
+				if maxLatency > 0 {
+					now = b.clock.Now()
+					if !emitIfDue(now) {
+						return
+					}
+				}
+				if r.IsError() {
+					if !send(ctx, out, batchError(r.Error())) {
+						return
+					}
+					continue
+				}
+				if len(batch) == 0 {
+					batch = make([]T, 0, min(max(capHint, 1), maxSize))
+				}
+				batch = append(batch, r.Value())
+				if len(batch) == maxSize {
+					if !emit() {
+						return
+					}
+					continue
+				}
+				if len(batch) == 1 && maxLatency > 0 {
+					deadline = now.Add(maxLatency)
+					timer.armFor(maxLatency)
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// batchError carries a failed item into the batch stream.
+func batchError[T any](se *StreamError[T]) Result[[]T] {
+	return Result[[]T]{err: &StreamError[[]T]{
+		Item:          []T{se.Item},
+		Err:           se.Err,
+		ProcessorName: se.ProcessorName,
+		Timestamp:     se.Timestamp,
+	}}
+}

@@ -1,0 +1,106 @@
+package streamz
+
+import (
+	"context"
+	"time"
+)
+
+// Debounce emits an item once its stream has been quiet for a period
+// (trailing edge): of a burst, only the last item comes out.
+//
+// Each success item replaces the pending one and sets its deadline to
+// Now() + d. The pending item is emitted when the clock reaches its deadline
+// (Now() >= deadline) with no newer item. A deadline is applied before any
+// input that arrives after it, so the item goes out first.
+//
+// A burst does not start a timer per item: one timer is armed per quiet
+// period, and when it fires early because newer items moved the deadline,
+// it is re-armed for the remainder.
+type Debounce[T any] struct {
+	duration time.Duration
+	clock    Clock
+}
+
+// NewDebounce returns a Debounce with quiet period d, timed by clock. A nil
+// clock means RealClock. When d <= 0, every item passes straight through.
+func NewDebounce[T any](d time.Duration, clock Clock) *Debounce[T] {
+	if clock == nil {
+		clock = RealClock
+	}
+	return &Debounce[T]{duration: d, clock: clock}
+}
+
+// Name returns "debounce".
+func (db *Debounce[T]) Name() string { return "debounce" }
+
+// Process debounces in and returns the output channel.
+//
+// Error results pass through at once and leave the pending item and its
+// deadline unchanged. When in is closed, the pending item, if any, is
+// emitted at once and then the output is closed. When ctx is cancelled, the
+// output is closed promptly, without emitting the pending item, even if
+// nobody is reading it. Each call keeps its own state, so one Debounce can
+// serve many streams.
+func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
+	out := make(chan Result[T])
+	go func() {
+		defer close(out)
+		timer := newPeriodTimer(db.clock)
+		defer timer.stop()
+
+		var pending Result[T]
+		var hasPending bool
+		var deadline time.Time
+		// emitIfDue emits the pending item if now has reached its deadline.
+		// It reports false if ctx ended during the send.
+		emitIfDue := func(now time.Time) bool {
+			if !hasPending || now.Before(deadline) {
+				return true
+			}
+			hasPending = false
+			return send(ctx, out, pending)
+		}
+
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.events:
+				timer.received()
+				now := db.clock.Now()
+				if !emitIfDue(now) {
+					return
+				}
+				if hasPending {
+					timer.armFor(deadline.Sub(now))
+				}
+			case r, ok := <-in:
+				if !ok {
+					if hasPending {
+						send(ctx, out, pending)
+					}
+					return
+				}
+				if db.duration <= 0 {
+					if !send(ctx, out, r) {
+						return
+					}
+					continue
+				}
+				now := db.clock.Now()
+				if !emitIfDue(now) {
+					return
+				}
+				if r.IsError() {
+					if !send(ctx, out, r) {
+						return
+					}
+					continue
+				}
+				pending, hasPending, deadline = r, true, now.Add(db.duration)
+				timer.armFor(db.duration)
+			}
+		}
+	}()
+	return out
+}
