@@ -55,8 +55,8 @@ func (b *Batcher[T]) Name() string { return "batcher" }
 //
 // An error result passes through at once, between batches, as a
 // Result[[]T] error whose StreamError keeps the cause (errors.Is and
-// errors.As reach it), the processor name and timestamp, with the failed
-// item as []T{item}; it does not touch the current batch. When in is
+// errors.As reach it), the processor name, timestamp and metadata, with the
+// failed item as []T{item}; it does not touch the current batch. When in is
 // closed, the partial batch, if any, is emitted and then the output is
 // closed. When ctx is cancelled, the output is closed promptly, without
 // emitting the partial batch, even if nobody is reading it. Each call keeps
@@ -114,7 +114,7 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 					}
 				}
 				if r.IsError() {
-					if !send(ctx, out, batchError(r.Error())) {
+					if !send(ctx, out, batchError(r)) {
 						return
 					}
 					continue
@@ -139,9 +139,11 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 	return out
 }
 
-// batchError carries a failed item into the batch stream.
-func batchError[T any](se *StreamError[T]) Result[[]T] {
-	return Result[[]T]{err: &StreamError[[]T]{
+// batchError carries a failed item, and its metadata, into the batch
+// stream.
+func batchError[T any](r Result[T]) Result[[]T] {
+	se := r.err
+	return Result[[]T]{metadata: r.metadata, err: &StreamError[[]T]{
 		Item:          []T{se.Item},
 		Err:           se.Err,
 		ProcessorName: se.ProcessorName,

@@ -1,0 +1,242 @@
+package streamz
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Well-known metadata keys. Processors that attach or read these keys agree
+// on their meaning through these names, so a typo becomes a compile error
+// rather than a silently missing value.
+const (
+	MetadataWindowStart = "window_start" // time.Time: inclusive start of the window.
+	MetadataWindowEnd   = "window_end"   // time.Time: exclusive end of the window.
+	MetadataWindowType  = "window_type"  // string: e.g. "tumbling", "sliding", "session".
+	MetadataWindowSize  = "window_size"  // time.Duration: length of the window.
+	MetadataWindowSlide = "window_slide" // time.Duration: step between sliding windows.
+	MetadataWindowGap   = "window_gap"   // time.Duration: inactivity gap that closes a session.
+	MetadataSessionKey  = "session_key"  // string: key that groups items into a session.
+	MetadataSource      = "source"       // string: where the item came from.
+	MetadataTimestamp   = "timestamp"    // time.Time: when the item was produced.
+	MetadataProcessor   = "processor"    // string: name of the processor that handled the item.
+	MetadataRetryCount  = "retry_count"  // int: attempts made before this result.
+	MetadataSessionID   = "session_id"   // string: identifier of the session.
+)
+
+// Result carries either a value or a *StreamError through a stream, so that
+// failures travel alongside successes instead of through a side channel.
+//
+// The zero Result is a success holding the zero value of T and no metadata.
+// A Result is immutable: every method that appears to change it returns a new
+// Result, so it is safe to share between goroutines and fan-out branches.
+type Result[T any] struct {
+	value    T
+	err      *StreamError[T]
+	metadata map[string]any
+}
+
+// NewSuccess returns a successful Result holding value.
+func NewSuccess[T any](value T) Result[T] {
+	return Result[T]{value: value}
+}
+
+// NewError returns a failed Result. The item that could not be processed is
+// kept in the StreamError so callers can inspect, log or retry it; the
+// error's Timestamp is the time of the call. The Result is an error even if
+// err is nil.
+func NewError[T any](item T, err error, processorName string) Result[T] {
+	return Result[T]{err: NewStreamError(item, err, processorName)}
+}
+
+// IsError reports whether r holds an error.
+func (r Result[T]) IsError() bool {
+	return r.err != nil
+}
+
+// IsSuccess reports whether r holds a value. It is always !r.IsError().
+func (r Result[T]) IsSuccess() bool {
+	return r.err == nil
+}
+
+// Value returns the successful value. It panics if r is an error, because
+// reading a value that does not exist is a programming mistake that would
+// otherwise silently yield the zero value; use ValueOr or check IsError first.
+func (r Result[T]) Value() T {
+	if r.err != nil {
+		panic(fmt.Sprintf("streamz: Result.Value called on an error result: %v", r.err))
+	}
+	return r.value
+}
+
+// Error returns the error held by r, or nil if r is a success.
+func (r Result[T]) Error() *StreamError[T] {
+	return r.err
+}
+
+// ValueOr returns the successful value, or fallback if r is an error.
+func (r Result[T]) ValueOr(fallback T) T {
+	if r.err != nil {
+		return fallback
+	}
+	return r.value
+}
+
+// Map applies fn to a successful value and returns the new Result with the
+// same metadata. An error result is returned unchanged and fn is not called,
+// so a chain of Maps short-circuits on the first failure.
+func (r Result[T]) Map(fn func(T) T) Result[T] {
+	if r.err != nil {
+		return r
+	}
+	return Result[T]{value: fn(r.value), metadata: r.metadata}
+}
+
+// MapError applies fn to the error of a failed result and returns the new
+// Result with the same metadata, letting callers wrap or annotate failures.
+// A success is returned unchanged and fn is not called. If fn returns nil
+// the original error is kept, since MapError cannot turn a failure into a
+// success.
+func (r Result[T]) MapError(fn func(*StreamError[T]) *StreamError[T]) Result[T] {
+	if r.err == nil {
+		return r
+	}
+	mapped := fn(r.err)
+	if mapped == nil {
+		return r
+	}
+	return Result[T]{value: r.value, err: mapped, metadata: r.metadata}
+}
+
+// WithMetadata returns a copy of r with key set to value. It is
+// copy-on-write: the returned Result gets a new map and r, along with any
+// other Result sharing r's metadata, is never changed. An empty key is
+// ignored and r is returned as is.
+func (r Result[T]) WithMetadata(key string, value any) Result[T] {
+	if key == "" {
+		return r
+	}
+	md := make(map[string]any, len(r.metadata)+1)
+	for k, v := range r.metadata {
+		md[k] = v
+	}
+	md[key] = value
+	r.metadata = md
+	return r
+}
+
+// GetMetadata returns the value stored under key and whether it was present.
+func (r Result[T]) GetMetadata(key string) (any, bool) {
+	v, ok := r.metadata[key]
+	return v, ok
+}
+
+// HasMetadata reports whether key is present, even if its value is nil.
+func (r Result[T]) HasMetadata(key string) bool {
+	_, ok := r.metadata[key]
+	return ok
+}
+
+// MetadataKeys returns the metadata keys in sorted order, so output built
+// from them is deterministic. It returns nil when r has no metadata. The
+// slice is freshly allocated and may be modified by the caller.
+func (r Result[T]) MetadataKeys() []string {
+	if len(r.metadata) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(r.metadata))
+	for k := range r.metadata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// getTyped separates "absent", which is normal, from "present with the wrong
+// type", which means two processors disagree about a key and deserves an
+// error rather than a silent zero value.
+func getTyped[V any, T any](r Result[T], key, want string) (V, bool, error) {
+	var zero V
+	raw, ok := r.metadata[key]
+	if !ok {
+		return zero, false, nil
+	}
+	v, ok := raw.(V)
+	if !ok {
+		return zero, false, fmt.Errorf("streamz: metadata %q is %T, not %s", key, raw, want)
+	}
+	return v, true, nil
+}
+
+// GetStringMetadata returns the string stored under key. An absent key gives
+// ("", false, nil); a value of another type gives ("", false, err).
+func (r Result[T]) GetStringMetadata(key string) (string, bool, error) {
+	return getTyped[string](r, key, "string")
+}
+
+// GetTimeMetadata returns the time.Time stored under key. An absent key gives
+// (time.Time{}, false, nil); a value of another type gives
+// (time.Time{}, false, err).
+func (r Result[T]) GetTimeMetadata(key string) (time.Time, bool, error) {
+	return getTyped[time.Time](r, key, "time.Time")
+}
+
+// GetIntMetadata returns the int stored under key. An absent key gives
+// (0, false, nil); a value of any other type, including other integer types,
+// gives (0, false, err), because converting could silently truncate.
+func (r Result[T]) GetIntMetadata(key string) (int, bool, error) {
+	return getTyped[int](r, key, "int")
+}
+
+// GetDurationMetadata returns the time.Duration stored under key. An absent
+// key gives (0, false, nil); a value of another type, including a plain
+// int64, gives (0, false, err), because the unit would be ambiguous.
+func (r Result[T]) GetDurationMetadata(key string) (time.Duration, bool, error) {
+	return getTyped[time.Duration](r, key, "time.Duration")
+}
+
+// StreamError records a failure together with the item that caused it, so
+// the item is not lost when processing fails. It wraps Err, and errors.Is and
+// errors.As see through it to the cause.
+type StreamError[T any] struct {
+	Item          T         // The item being processed when the failure happened.
+	Err           error     // The underlying cause; may be nil.
+	ProcessorName string    // The processor that failed; may be empty.
+	Timestamp     time.Time // When the failure was recorded.
+}
+
+// NewStreamError returns a StreamError stamped with the current time.
+func NewStreamError[T any](item T, err error, processorName string) *StreamError[T] {
+	return &StreamError[T]{
+		Item:          item,
+		Err:           err,
+		ProcessorName: processorName,
+		Timestamp:     time.Now(),
+	}
+}
+
+// Error returns "processor: cause". The item is left out because it may be
+// large or sensitive; use String for a full description. A nil Err is
+// reported as "unknown error" and an empty ProcessorName drops the prefix.
+func (e *StreamError[T]) Error() string {
+	cause := "unknown error"
+	if e.Err != nil {
+		cause = e.Err.Error()
+	}
+	if e.ProcessorName == "" {
+		return cause
+	}
+	return e.ProcessorName + ": " + cause
+}
+
+// String returns a detailed description including the item and timestamp,
+// intended for debugging and logs rather than for matching.
+func (e *StreamError[T]) String() string {
+	return fmt.Sprintf("StreamError{processor: %q, item: %v, cause: %v, time: %s}",
+		e.ProcessorName, e.Item, e.Err, e.Timestamp.Format(time.RFC3339Nano))
+}
+
+// Unwrap returns the underlying cause, which may be nil.
+func (e *StreamError[T]) Unwrap() error {
+	return e.Err
+}
