@@ -66,7 +66,7 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 	go func() {
 		defer close(out)
 		timer := newPeriodTimer(b.clock)
-		defer timer.stop()
+		defer timer.disarm()
 
 		maxSize, maxLatency := b.config.MaxSize, b.config.MaxLatency
 		var batch []T
@@ -75,6 +75,7 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 		emit := func() bool {
 			r := NewSuccess(batch)
 			capHint, batch = len(batch), nil
+			timer.disarm()
 			return send(ctx, out, r)
 		}
 		// emitIfDue emits the batch if now has reached its deadline. It

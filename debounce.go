@@ -46,7 +46,7 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 	go func() {
 		defer close(out)
 		timer := newPeriodTimer(db.clock)
-		defer timer.stop()
+		defer timer.disarm()
 
 		var pending Result[T]
 		var hasPending bool
@@ -58,6 +58,7 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 				return true
 			}
 			hasPending = false
+			timer.disarm()
 			return send(ctx, out, pending)
 		}
 

@@ -34,6 +34,10 @@ type stateEvent struct{}
 // owed, so at most one timer goroutine exists per Process call and the
 // one-slot buffer never makes it wait. The Timer is made once and then
 // re-armed with Reset, so a period costs no allocation.
+//
+// The loop disarms the timer whenever it emits what the timer was armed
+// for, so a FakeClock shows a waiter exactly while something that has been
+// timed is pending, and BlockUntilContext can tell a test when that is.
 type periodTimer struct {
 	clock  Clock
 	events chan stateEvent
@@ -65,10 +69,10 @@ func (p *periodTimer) fire() { p.events <- stateEvent{} }
 // received must be called when the loop takes an event.
 func (p *periodTimer) received() { p.owed = false }
 
-// stop disarms the timer when Process ends. If the timer has already fired,
-// stop waits for its goroutine's event, so that no timer goroutine outlives
-// the output channel.
-func (p *periodTimer) stop() {
+// disarm stops the timer. If it has already fired, disarm waits for its
+// goroutine's event, which is on its way, so that the event cannot be
+// mistaken for a later period's and no timer goroutine outlives Process.
+func (p *periodTimer) disarm() {
 	if p.owed && !p.timer.Stop() {
 		<-p.events
 	}
