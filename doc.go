@@ -1,0 +1,51 @@
+// Package streamz provides channel-based stream processors whose timing is
+// exact to the tick of an injected clock and deterministic under test.
+//
+// # Results
+//
+// Every stream carries [Result] values: either a value or a [StreamError]
+// that keeps the failed item, its cause and the processor that reported it.
+// Errors travel in the same channel as values, in order, so a failure never
+// needs a side channel and never stops a stream. Every processor passes an
+// error result through at once, without letting it change its state.
+//
+// # Processors
+//
+//   - [Throttle] (leading edge): the first item passes, then items are
+//     dropped until the cooldown has passed since the last one that passed.
+//   - [Debounce] (trailing edge): of a burst, the last item is emitted once
+//     the stream has been quiet for the period.
+//   - [Batcher]: items are grouped into slices, emitted at MaxSize items or
+//     MaxLatency after a batch's first item, whichever comes first.
+//
+// Each Process call runs one goroutine and owns its own state, so one
+// processor value can serve many streams. Closing the input flushes what is
+// pending and then closes the output; cancelling the context closes the
+// output promptly without flushing, even if nobody is reading it.
+//
+// # Time
+//
+// A processor never decides anything from the order in which a timer event
+// and an input happen to be taken: every decision compares the [Clock]'s
+// Now() with a deadline, and a deadline that has been reached by the time an
+// input arrives takes effect before that input. A deadline is reached when
+// Now() >= deadline, so an item that arrives exactly at the end of a period
+// sees the period as over.
+//
+// Production code passes [RealClock] (or nil, which means RealClock).
+//
+// # Testing a pipeline
+//
+// Tests control time in one of two ways:
+//
+//   - A [FakeClock]: time moves only with Advance or SetTime, which fire
+//     what falls due before they return. A send on an unbuffered input
+//     returns once the processor has taken the item, not once it has read
+//     the clock, so before moving time make sure the item has been handled:
+//     call BlockUntilContext to wait for the processor's timer, or observe
+//     a later output.
+//   - RealClock inside a testing/synctest bubble: time.Sleep moves the
+//     bubble's fake time, and synctest.Wait returns once every goroutine in
+//     the bubble, the processors included, is blocked. The two combine: a
+//     FakeClock created inside a bubble works there too.
+package streamz
