@@ -4,6 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/zoobzio/streamz"
@@ -132,4 +138,118 @@ func ExampleResult() {
 	// 42 sensor-7
 	// true -1 true
 	// 7 reader: timeout
+}
+
+// The rest of this file holds the Go blocks of README.md, so that they
+// are compiled, and the tests among them run; TestReadmeGoBlocks checks
+// that each block still stands here.
+
+type Alert struct{ Service, Message string }
+
+type Row struct {
+	ID   int
+	Name string
+}
+
+func insertRows([]Row) {}
+
+// Example_quickStart is compiled but not run: it would wait for input
+// forever.
+func Example_quickStart() {
+	ctx := context.Background()
+	alerts := make(chan streamz.Result[Alert])
+	fileEvents := make(chan streamz.Result[string])
+	rows := make(chan streamz.Result[Row])
+
+	// Throttle: page the on-call engineer at most once a minute.
+	pages := streamz.NewThrottle[Alert](time.Minute, streamz.RealClock).Process(ctx, alerts)
+
+	// Debounce: rebuild once the files have been quiet for half a second.
+	rebuilds := streamz.NewDebounce[string](500*time.Millisecond, streamz.RealClock).Process(ctx, fileEvents)
+
+	// Batcher: insert rows 500 at a time, at most 2s after a batch's first row.
+	batches := streamz.NewBatcher[Row](streamz.BatchConfig{MaxSize: 500, MaxLatency: 2 * time.Second}, streamz.RealClock).Process(ctx, rows)
+	for r := range batches {
+		if r.IsError() {
+			log.Printf("row %v: %v", r.Error().Item, r.Error())
+			continue
+		}
+		insertRows(r.Value())
+	}
+
+	_, _ = pages, rebuilds
+}
+
+func TestSaveIsDebounced(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[string])
+	out := streamz.NewDebounce[string](time.Second, clock).Process(ctx, in)
+
+	in <- streamz.NewSuccess("draft 1")
+	// Debounce arms its timer once it has timed the item.
+	if err := clock.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	if got := (<-out).Value(); got != "draft 1" {
+		t.Fatalf("got %q, want %q", got, "draft 1")
+	}
+	close(in)
+	if _, open := <-out; open {
+		t.Fatal("output still open after the input closed")
+	}
+}
+
+func TestBurstIsDebounced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		in := make(chan streamz.Result[string])
+		out := streamz.NewDebounce[string](300*time.Millisecond, streamz.RealClock).Process(t.Context(), in)
+
+		start := time.Now()
+		for _, s := range []string{"h", "he", "hello"} {
+			in <- streamz.NewSuccess(s)
+			time.Sleep(100 * time.Millisecond)
+		}
+		r := <-out
+		if r.Value() != "hello" || time.Since(start) != 500*time.Millisecond {
+			t.Fatalf("got %q at %v, want %q at 500ms", r.Value(), time.Since(start), "hello")
+		}
+		close(in)
+		for range out {
+		}
+	})
+}
+
+func TestReadmeGoBlocks(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.ReadFile("example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Indentation and blank lines may differ: a block can sit inside a
+	// function here.
+	normalize := func(s string) string {
+		var lines []string
+		for line := range strings.Lines(s) {
+			if line = strings.TrimSpace(line); line != "" {
+				lines = append(lines, line)
+			}
+		}
+		return strings.Join(lines, "\n")
+	}
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no Go blocks")
+	}
+	body := normalize(string(self))
+	for _, b := range blocks {
+		if !strings.Contains(body, normalize(b[1])) {
+			t.Errorf("this README.md Go block is not in example_test.go:\n%s", b[1])
+		}
+	}
 }
