@@ -1,0 +1,379 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/zoobzio/streamz"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitIO    = 1 // reading stdin or writing stdout failed
+	exitUsage = 2 // bad subcommand, flag, argument or duration
+)
+
+const usageText = `streamz: time-based line filters for shell pipelines.
+
+Usage:
+  streamz <command> [flags] [arguments]
+  streamz <command> -h
+
+Commands:
+  demo
+      Run a scripted stream of keystrokes, button clicks and log lines
+      through debounce, throttle and batch on the real clock, and print a
+      timeline of what went in, what came out and why (about 3 seconds).
+      example: streamz demo
+
+  throttle DURATION
+      Pass a line, then drop every line that arrives within DURATION of it.
+      example: tail -f app.log | streamz throttle 1s
+
+  debounce DURATION
+      Hold each line and pass it once DURATION has gone by with no newer
+      line; of a burst, only the last line comes out.
+      example: tail -f build-status.log | streamz debounce 300ms
+
+  batch [-size N] [-latency DURATION] [-sep STRING | -json]
+      Group lines and write each group as one line: when it holds N lines,
+      or DURATION after its first line, whichever comes first.
+      example: tail -f app.log | streamz batch -size 500 -latency 2s
+
+Filters read stdin and write stdout, one item per line, and write each item
+as soon as it is ready. A line ends at "\n" or "\r\n", which is not part
+of the item; a last line without an end still counts. Lines may be of any
+length. At the end of input, and on SIGINT or SIGTERM, the pending line or
+batch is written before exit; a second signal ends at once.
+
+DURATION is a Go duration such as 300ms, 1.5s or 2m. A zero DURATION turns
+the delay off (throttle and debounce pass every line; batch goes by size
+only). A negative DURATION is an error.
+
+Exit status: 0 success, also after SIGINT or SIGTERM; 1 read or write
+error; 2 usage error.
+`
+
+// run is the whole command without the process around it: main gives it
+// the program's arguments (without the program name), its standard streams,
+// a context cancelled on SIGINT or SIGTERM, and the real clock. It returns
+// the exit status.
+//
+// For the filters, cancelling ctx means "stop reading input, write what is
+// pending, and exit 0": the processors themselves run under a context of
+// their own, so that the library's flush at end of input, not its cancel,
+// decides what happens to the pending item.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, "streamz: no command given\n\n", usageText)
+		return exitUsage
+	}
+	name, args := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	case "demo":
+		return runDemo(ctx, args, stdout, stderr, clock)
+	case "throttle", "debounce":
+		return runTimed(ctx, name, args, stdin, stdout, stderr, clock)
+	case "batch":
+		return runBatch(ctx, args, stdin, stdout, stderr, clock)
+	}
+	fmt.Fprintf(stderr, "streamz: unknown command %q\n\n%s", name, usageText)
+	return exitUsage
+}
+
+// command describes one subcommand's usage message.
+type command struct {
+	name     string
+	synopsis string
+	about    string
+	example  string
+}
+
+// parse parses args with fs. It returns ok=false and the exit status when
+// the command must stop there: after -h, which prints the usage on stdout
+// and succeeds, or after a bad flag, which prints the error and the usage on
+// stderr.
+func (c command) parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (ok bool, status int) {
+	// The FlagSet prints nothing itself, so that -h can go to stdout and
+	// errors to stderr.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		c.usage(fs, stdout)
+		return false, exitOK
+	}
+	if err != nil {
+		return false, c.fail(fs, stderr, err.Error())
+	}
+	return true, exitOK
+}
+
+// fail prints msg and the usage on stderr and returns the usage status.
+func (c command) fail(fs *flag.FlagSet, stderr io.Writer, msg string) int {
+	fmt.Fprintf(stderr, "streamz %s: %s\n\n", c.name, msg)
+	c.usage(fs, stderr)
+	return exitUsage
+}
+
+func (c command) usage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintf(w, "Usage: streamz %s %s\n\n%s\n", c.name, c.synopsis, c.about)
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		fmt.Fprint(w, "\nFlags:\n")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	fmt.Fprintf(w, "\nExample:\n  %s\n", c.example)
+}
+
+var commands = map[string]command{
+	"demo": {
+		name:    "demo",
+		about:   "Runs a scripted stream of keystrokes, button clicks and log lines through\ndebounce, throttle and batch on the real clock, and prints a timeline of\nwhat went in, what came out and why. It takes about 3 seconds.",
+		example: "streamz demo",
+	},
+	"throttle": {
+		name:     "throttle",
+		synopsis: "DURATION",
+		about:    "Passes a line, then drops every line that arrives within DURATION of it;\nthe first line after that passes and starts the next cooldown. A zero\nDURATION passes every line.",
+		example:  "tail -f app.log | streamz throttle 1s",
+	},
+	"debounce": {
+		name:     "debounce",
+		synopsis: "DURATION",
+		about:    "Holds each line and passes it once DURATION has gone by with no newer\nline; a newer line replaces the held one. At the end of input, or on\nSIGINT or SIGTERM, the held line is written at once. A zero DURATION\npasses every line.",
+		example:  "tail -f build-status.log | streamz debounce 300ms",
+	},
+	"batch": {
+		name:     "batch",
+		synopsis: "[-size N] [-latency DURATION] [-sep STRING | -json]",
+		about:    "Groups lines into batches and writes each batch as one line: its lines\njoined by -sep, or a JSON array of strings with -json. A batch is written\nwhen it holds -size lines, or -latency after its first line arrived,\nwhichever comes first. At the end of input, or on SIGINT or SIGTERM, the\npartial batch is written at once.",
+		example:  "tail -f app.log | streamz batch -size 500 -latency 2s",
+	},
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock streamz.Clock) int {
+	c := commands["demo"]
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
+		return status
+	}
+	if fs.NArg() > 0 {
+		return c.fail(fs, stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	}
+	if err := demo(ctx, clock, stdout); err != nil {
+		fmt.Fprintf(stderr, "streamz demo: %v\n", err)
+		return exitIO
+	}
+	return exitOK
+}
+
+// runTimed runs throttle or debounce, which take a single duration.
+func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock) int {
+	c := commands[name]
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
+		return status
+	}
+	switch fs.NArg() {
+	case 0:
+		return c.fail(fs, stderr, "missing DURATION")
+	case 1:
+	default:
+		return c.fail(fs, stderr, fmt.Sprintf("unexpected argument %q after DURATION", fs.Arg(1)))
+	}
+	d, err := time.ParseDuration(fs.Arg(0))
+	if err != nil {
+		return c.fail(fs, stderr, fmt.Sprintf("bad DURATION: %v", err))
+	}
+	if d < 0 {
+		return c.fail(fs, stderr, fmt.Sprintf("bad DURATION %v: must not be negative", d))
+	}
+
+	var process func(context.Context, <-chan streamz.Result[string]) <-chan streamz.Result[string]
+	if name == "throttle" {
+		process = streamz.NewThrottle[string](d, clock).Process
+	} else {
+		process = streamz.NewDebounce[string](d, clock).Process
+	}
+	return filter(ctx, stdin, stdout, stderr, name, process, func(w *bufio.Writer, line string) error {
+		w.WriteString(line)
+		return w.WriteByte('\n')
+	})
+}
+
+func runBatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock) int {
+	c := commands["batch"]
+	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
+	size := fs.Int("size", 100, "write a batch once it holds `N` lines; at least 1")
+	latency := fs.Duration("latency", time.Second, "write a batch once this `DURATION` has passed since its first line;\n0 means by size only")
+	sep := fs.String("sep", "\t", "join a batch's lines with `STRING`, taken literally")
+	asJSON := fs.Bool("json", false, "write each batch as a JSON array of strings")
+	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
+		return status
+	}
+	if fs.NArg() > 0 {
+		return c.fail(fs, stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	}
+	if *size < 1 {
+		return c.fail(fs, stderr, fmt.Sprintf("bad -size %d: must be at least 1", *size))
+	}
+	if *latency < 0 {
+		return c.fail(fs, stderr, fmt.Sprintf("bad -latency %v: must not be negative", *latency))
+	}
+	sepSet := false
+	fs.Visit(func(f *flag.Flag) { sepSet = sepSet || f.Name == "sep" })
+	if sepSet && *asJSON {
+		return c.fail(fs, stderr, "-sep and -json cannot be used together")
+	}
+
+	write := func(w *bufio.Writer, batch []string) error {
+		for i, line := range batch {
+			if i > 0 {
+				w.WriteString(*sep)
+			}
+			w.WriteString(line)
+		}
+		return w.WriteByte('\n')
+	}
+	if *asJSON {
+		write = func(w *bufio.Writer, batch []string) error {
+			enc := json.NewEncoder(w) // Encode ends the array with "\n"
+			enc.SetEscapeHTML(false)
+			return enc.Encode(batch)
+		}
+	}
+	b := streamz.NewBatcher[string](streamz.BatchConfig{MaxSize: *size, MaxLatency: *latency}, clock)
+	return filter(ctx, stdin, stdout, stderr, "batch", b.Process, write)
+}
+
+// filter runs process over the lines of stdin and writes each output item
+// to stdout with write, flushing after every item.
+//
+// Three goroutines take part: a reader, which turns stdin into lines; this
+// one, which hands the lines to the processor; and a writer, which drains
+// the processor's output to stdout. The reader is on its own because a read
+// from stdin cannot be interrupted: this goroutine can then stop at a signal
+// (ctx) while the reader is still blocked. Ending input, whether at EOF, on
+// a signal or after a read error, closes the processor's input, so that the
+// processor writes what is pending and closes its output.
+//
+// The reader ends once stdin returns from its current read. In the real
+// program the process exits first; in tests, the test closes its stdin.
+func filter[O any](ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, name string,
+	process func(context.Context, <-chan streamz.Result[string]) <-chan streamz.Result[O],
+	write func(*bufio.Writer, O) error,
+) int {
+	// Not derived from ctx: a signal must not make the processor drop what
+	// is pending. It is cancelled only when writing fails, to stop early.
+	procCtx, stopProc := context.WithCancel(context.Background())
+	defer stopProc()
+	in := make(chan streamz.Result[string])
+	out := process(procCtx, in)
+
+	writeErr := make(chan error, 1)
+	go func() {
+		w := bufio.NewWriter(stdout)
+		var err error
+		for r := range out {
+			if err != nil {
+				continue // stopProc has been called; drain until out closes
+			}
+			if r.IsError() { // not expected: only successes are sent
+				err = r.Error()
+			} else if err = write(w, r.Value()); err == nil {
+				err = w.Flush()
+			}
+			if err != nil {
+				stopProc()
+			}
+		}
+		writeErr <- err
+	}()
+
+	readDone := make(chan struct{})
+	defer close(readDone)
+	lines := make(chan string)
+	readErr := make(chan error, 1)
+	go readLines(stdin, lines, readErr, readDone)
+
+feed:
+	for {
+		select {
+		case <-ctx.Done():
+			break feed
+		case <-procCtx.Done():
+			break feed
+		case line, ok := <-lines:
+			if !ok {
+				break feed
+			}
+			// A line already read is handed over even if a signal comes
+			// meanwhile; only a write failure stops it.
+			select {
+			case in <- streamz.NewSuccess(line):
+			case <-procCtx.Done():
+				break feed
+			}
+		}
+	}
+	close(in)
+
+	status := exitOK
+	select {
+	case err := <-readErr:
+		fmt.Fprintf(stderr, "streamz %s: reading input: %v\n", name, err)
+		status = exitIO
+	default:
+	}
+	if err := <-writeErr; err != nil {
+		fmt.Fprintf(stderr, "streamz %s: writing output: %v\n", name, err)
+		status = exitIO
+	}
+	return status
+}
+
+// readLines sends each line of r on lines, without its "\n" or "\r\n", and
+// closes lines at the end of r. A read error other than io.EOF is sent on
+// errc, which must have room for it, before lines is closed. It gives up
+// when done is closed.
+//
+// bufio.Reader.ReadString grows its result as far as the line needs, so
+// lines of any length pass; bufio.Scanner would stop at its token limit.
+func readLines(r io.Reader, lines chan<- string, errc chan<- error, done <-chan struct{}) {
+	defer close(lines)
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := br.ReadString('\n')
+		if len(line) > 0 {
+			if strings.HasSuffix(line, "\n") {
+				line = strings.TrimSuffix(line[:len(line)-1], "\r")
+			}
+			select {
+			case lines <- line:
+			case <-done:
+				return
+			}
+		}
+		if err != nil {
+			if err != io.EOF {
+				errc <- err
+			}
+			return
+		}
+	}
+}
