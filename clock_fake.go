@@ -25,7 +25,10 @@ var FakeClockStart = time.Date(2024, time.January, 1, 0, 0, 0, 0, time.UTC)
 //     the window fires in the same call.
 //   - When Advance or SetTime returns, every fired timer's value is in its
 //     channel (a tick whose channel is still full is dropped, as a real
-//     ticker drops it) and every fired AfterFunc has returned.
+//     ticker drops it) and every fired AfterFunc has returned. The one
+//     exception is an AfterFunc with d <= 0, which runs in a goroutine of
+//     its own even when a callback creates it; BlockUntilReady waits for
+//     those.
 //   - Timers follow the Go 1.23 channel semantics described on [Timer]. A
 //     duration <= 0 fires at the current fake time: a channel timer has its
 //     value ready before NewTimer, After or Reset returns, and an AfterFunc
@@ -158,37 +161,50 @@ func (fc *FakeClock) WithDeadline(ctx context.Context, deadline time.Time) (cont
 	if cur, ok := ctx.Deadline(); ok && !cur.After(deadline) {
 		return context.WithCancel(ctx)
 	}
-	c := &fakeDeadlineContext{Context: ctx, deadline: deadline, done: make(chan struct{})}
-	remaining := deadline.Sub(fc.Now())
-	if err := ctx.Err(); err != nil || remaining <= 0 {
-		if err == nil {
-			err = context.DeadlineExceeded
-		}
-		c.end(nil, err)
+	inner, cancelInner := context.WithCancelCause(ctx)
+	c := &fakeDeadlineContext{Context: inner, cancelInner: cancelInner, deadline: deadline, done: make(chan struct{})}
+	if err := ctx.Err(); err != nil {
+		c.end(err, context.Cause(ctx))
 		return c, func() {}
 	}
-	timer := fc.newWaiter(kindDeadline, nil, nil)
-	stopWatchingParent := context.AfterFunc(ctx, func() { c.end(timer, ctx.Err()) })
-	timer.fn = func() {
-		stopWatchingParent()
-		c.end(nil, context.DeadlineExceeded)
+	c.timer = fc.newWaiter(kindDeadline, nil, func() { c.end(context.DeadlineExceeded, context.DeadlineExceeded) })
+	fc.mu.Lock()
+	expired := !deadline.After(fc.now)
+	if !expired {
+		c.timer.deadline = deadline
+		fc.arm(c.timer)
 	}
-	timer.Reset(remaining)
-	return c, func() {
-		stopWatchingParent()
-		c.end(timer, context.Canceled)
+	fc.mu.Unlock()
+	if expired {
+		c.end(context.DeadlineExceeded, context.DeadlineExceeded)
+		return c, func() {}
 	}
+	stop := context.AfterFunc(ctx, func() { c.end(ctx.Err(), context.Cause(ctx)) })
+	c.mu.Lock()
+	ended := c.err != nil
+	c.stopWatchingParent = stop
+	c.mu.Unlock()
+	if ended {
+		stop()
+	}
+	return c, func() { c.end(context.Canceled, context.Canceled) }
 }
 
 // fakeDeadlineContext is a context ended by fake time. It keeps its own
-// error rather than wrapping a cancelCtx, so that it and the contexts
-// derived from it report context.DeadlineExceeded.
+// Done channel and error, so that it and the contexts derived from it
+// report context.DeadlineExceeded; its private inner context, which it
+// cancels as it ends, is what context.Cause finds, so the cause stays the
+// one it ended with.
 type fakeDeadlineContext struct {
-	context.Context // the parent, for Value
+	context.Context // inner
+	cancelInner     context.CancelCauseFunc
 	deadline        time.Time
+	timer           *fakeTimer
 	done            chan struct{}
-	mu              sync.Mutex
-	err             error
+
+	mu                 sync.Mutex
+	err                error
+	stopWatchingParent func() bool
 }
 
 func (c *fakeDeadlineContext) Deadline() (time.Time, bool) { return c.deadline, true }
@@ -200,17 +216,24 @@ func (c *fakeDeadlineContext) Err() error {
 	return c.err
 }
 
-// end records err and closes Done, unless the context has already ended,
-// and releases timer if it is still armed.
-func (c *fakeDeadlineContext) end(timer *fakeTimer, err error) {
-	if timer != nil {
-		timer.Stop()
-	}
+// end ends the context with err and cause, unless it has already ended,
+// and releases its timer and its watch on the parent.
+func (c *fakeDeadlineContext) end(err, cause error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err == nil {
-		c.err = err
-		close(c.done)
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.err = err
+	c.cancelInner(cause)
+	close(c.done)
+	stop := c.stopWatchingParent
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	if c.timer != nil {
+		c.timer.Stop()
 	}
 }
 
@@ -303,9 +326,10 @@ func (fc *FakeClock) HasWaiters() bool {
 }
 
 // BlockUntilReady waits until every AfterFunc function started by a
-// duration <= 0 has returned. Advance and SetTime already wait for what
-// they fire, so after them there is nothing left to wait for; the method
-// stays for tests written against the previous FakeClock.
+// duration <= 0, which runs in a goroutine of its own, has returned.
+// Advance and SetTime already wait for everything else they fire, so for
+// most tests there is nothing left to wait for; the method stays for tests
+// written against the previous FakeClock.
 func (fc *FakeClock) BlockUntilReady() {
 	for {
 		fc.mu.Lock()
