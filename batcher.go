@@ -92,13 +92,13 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 			case <-ctx.Done():
 				return
 			case <-timer.events:
-				timer.received()
+				timer.taken()
 				now := b.clock.Now()
 				if !emitIfDue(now) {
 					return
 				}
 				if len(batch) > 0 {
-					timer.armFor(deadline.Sub(now))
+					timer.schedule(deadline, now)
 				}
 			case r, ok := <-in:
 				if !ok {
@@ -132,7 +132,7 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 				}
 				if len(batch) == 1 && maxLatency > 0 {
 					deadline = now.Add(maxLatency)
-					timer.armFor(maxLatency)
+					timer.schedule(deadline, now)
 				}
 			}
 		}

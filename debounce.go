@@ -15,7 +15,7 @@ import (
 //
 // A burst does not start a timer per item: one timer is armed per quiet
 // period, and when it fires early because newer items moved the deadline,
-// it is re-armed for the remainder.
+// it re-arms itself for the remainder.
 type Debounce[T any] struct {
 	duration time.Duration
 	clock    Clock
@@ -67,13 +67,13 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 			case <-ctx.Done():
 				return
 			case <-timer.events:
-				timer.received()
+				timer.taken()
 				now := db.clock.Now()
 				if !emitIfDue(now) {
 					return
 				}
 				if hasPending {
-					timer.armFor(deadline.Sub(now))
+					timer.schedule(deadline, now)
 				}
 			case r, ok := <-in:
 				if !ok {
@@ -99,7 +99,7 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 					continue
 				}
 				pending, hasPending, deadline = r, true, now.Add(db.duration)
-				timer.armFor(db.duration)
+				timer.schedule(deadline, now)
 			}
 		}
 	}()

@@ -2,6 +2,7 @@ package streamz
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -17,66 +18,114 @@ import (
 // loop first applies any deadline already reached (emits the debounced item
 // or the aged batch), and only then handles the input. An event only wakes
 // the loop when no input comes; one whose deadline has already been applied,
-// or has moved later, finds nothing due and at most re-arms the timer for
-// what remains. This is what makes the processors deterministic under a
+// or has since moved later, finds nothing due and at most re-arms the timer
+// for what remains. This is what makes the processors deterministic under a
 // FakeClock or testing/synctest, where a test can move time and send an
 // input without waiting for the event to be taken.
 
-// stateEvent is what the timer goroutine sends when the period it was armed
-// for has ended. It carries nothing: the loop reads the clock.
+// stateEvent is what the timer goroutine sends when the clock has reached
+// the pending deadline. It carries nothing: the loop reads the clock.
 type stateEvent struct{}
 
-// periodTimer wakes one Process loop when a period ends. Its events channel
-// is written by a goroutine that the Clock starts when the period ends (the
-// AfterFunc goroutine for RealClock; Advance's goroutine for FakeClock).
+// periodTimer wakes one Process loop when the clock reaches the deadline of
+// what is pending. Its events channel is written by a goroutine that the
+// Clock starts when the timer fires (the AfterFunc goroutine for RealClock;
+// Advance's goroutine for FakeClock).
 //
-// One event is owed per arm, and the loop never re-arms while an event is
-// owed, so at most one timer goroutine exists per Process call and the
-// one-slot buffer never makes it wait. The Timer is made once and then
-// re-armed with Reset, so a period costs no allocation.
+// The loop moves the deadline with schedule, which re-arms nothing while a
+// timer is armed: when the armed timer fires before the deadline, its own
+// goroutine re-arms it for the remainder, so a burst that moves a Debounce
+// deadline a million times arms one timer. The re-arm belongs there and
+// not in the loop, because a FakeClock stands still at the firing instant
+// while that goroutine runs (and fires a timer re-armed inside the window
+// in the same Advance), whereas the loop's reading of the clock may be
+// stale by the time it re-arms, with an Advance running concurrently.
 //
-// The loop disarms the timer whenever it emits what the timer was armed
-// for, so a FakeClock shows a waiter exactly while something that has been
-// timed is pending, and BlockUntilContext can tell a test when that is.
+// One event is owed per firing that reaches the deadline, and nothing is
+// re-armed while an event is owed, so at most one timer goroutine exists
+// per Process call and the one-slot buffer never makes it wait. The Timer
+// is made once and re-armed with Reset, so a period costs no allocation.
+//
+// The loop disarms the timer whenever it emits what was pending, so a
+// FakeClock shows a waiter exactly while something that has been timed is
+// pending, and BlockUntilContext can tell a test when that is.
 type periodTimer struct {
 	clock  Clock
 	events chan stateEvent
-	timer  Timer
-	owed   bool // armed, or fired with its event not yet received
+
+	mu       sync.Mutex // shared by the loop and the timer goroutine
+	timer    Timer
+	deadline time.Time // of what is pending; zero when nothing is
+	state    timerState
 }
+
+type timerState uint8
+
+const (
+	timerIdle  timerState = iota // not armed, no event owed
+	timerArmed                   // armed, or its goroutine is deciding
+	timerOwed                    // an event is sent or on its way, not yet taken
+)
 
 func newPeriodTimer(clock Clock) *periodTimer {
 	return &periodTimer{clock: clock, events: make(chan stateEvent, 1)}
 }
 
-// armFor makes sure the loop is woken within d. If an event is already owed
-// it does nothing: that event comes no later than this period ends (periods
-// only move later), and the loop re-arms for what remains when it comes.
-func (p *periodTimer) armFor(d time.Duration) {
-	if p.owed {
+// schedule sets the pending deadline, which must be after now, the loop's
+// latest reading of the clock, and makes sure the loop will be woken once
+// the clock reaches it. If an event is owed, the loop calls schedule again
+// when it takes that event.
+func (p *periodTimer) schedule(deadline, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.deadline = deadline
+	if p.state != timerIdle {
 		return
 	}
-	p.owed = true
+	p.state = timerArmed
 	if p.timer == nil {
-		p.timer = p.clock.AfterFunc(d, p.fire)
+		p.timer = p.clock.AfterFunc(deadline.Sub(now), p.fire)
 		return
 	}
-	p.timer.Reset(d)
+	p.timer.Reset(deadline.Sub(now))
 }
 
-func (p *periodTimer) fire() { p.events <- stateEvent{} }
-
-// received must be called when the loop takes an event.
-func (p *periodTimer) received() { p.owed = false }
-
-// disarm stops the timer. If it has already fired, disarm waits for its
-// goroutine's event, which is on its way, so that the event cannot be
-// mistaken for a later period's and no timer goroutine outlives Process.
-func (p *periodTimer) disarm() {
-	if p.owed && !p.timer.Stop() {
-		<-p.events
+func (p *periodTimer) fire() {
+	p.mu.Lock()
+	if !p.deadline.IsZero() {
+		if now := p.clock.Now(); now.Before(p.deadline) {
+			p.timer.Reset(p.deadline.Sub(now))
+			p.mu.Unlock()
+			return
+		}
 	}
-	p.owed = false
+	p.state = timerOwed
+	p.mu.Unlock()
+	p.events <- stateEvent{}
+}
+
+// taken must be called when the loop receives an event.
+func (p *periodTimer) taken() {
+	p.mu.Lock()
+	p.state = timerIdle
+	p.mu.Unlock()
+}
+
+// disarm clears the deadline and stops the timer. If the timer's goroutine
+// is already running, disarm waits for its event, so that the event cannot
+// be mistaken for a later period's and no timer goroutine outlives Process.
+func (p *periodTimer) disarm() {
+	p.mu.Lock()
+	p.deadline = time.Time{}
+	if p.state == timerArmed && p.timer.Stop() {
+		p.state = timerIdle
+	}
+	owed := p.state != timerIdle
+	p.mu.Unlock()
+	if owed {
+		<-p.events
+		p.taken()
+	}
 }
 
 // send delivers r on out, or gives up and reports false when ctx ends first,
