@@ -1,0 +1,602 @@
+package streamz
+
+// Shared harness for the timer tests in race_test.go: a FakeClock wrapper
+// that counts and tracks timers, a goroutine counter for the period timer's
+// callback, a random schedule generator, reference models of Throttle,
+// Debounce and Batcher, and a runner that plays a schedule against a
+// processor under RealClock in a synctest bubble or under a FakeClock.
+//
+// Every helper here starts with "te" so that it cannot collide with the
+// helpers of the per-processor test files.
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// teFireFrame is how the period timer's callback shows in a goroutine dump:
+// "(*periodTimer).fire" for a call, "(*periodTimer).fire-fm" for the method
+// value a timer goroutine starts with.
+const teFireFrame = "(*periodTimer).fire"
+
+// teFireGoroutines counts the goroutines whose stack holds the period
+// timer's callback.
+func teFireGoroutines() int {
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, teFireFrame) {
+			count++
+		}
+	}
+	return count
+}
+
+// teClock is a FakeClock that counts what the code under test asks of it
+// and remembers when each of its AfterFunc timers is due, so that a test can
+// move time from one deadline to the next (advanceInSteps).
+//
+// With async set, each AfterFunc function runs in a goroutine of its own
+// once its time comes, as time.AfterFunc runs it, instead of inside
+// Advance; so an input sent right after Advance can reach the code under
+// test before the timer's event does. With gate set too, that goroutine
+// waits for gate to be closed before it calls the function, as a real
+// timer goroutine may be slow to be scheduled.
+type teClock struct {
+	*FakeClock
+	async bool
+	gate  chan struct{} // set before the clock is used
+
+	mu         sync.Mutex
+	afterFuncs int // AfterFunc calls
+	resets     int // Reset calls on AfterFunc timers
+	stops      int // Stop calls on AfterFunc timers
+	others     int // NewTimer, After, NewTicker, Sleep, WithTimeout, WithDeadline
+	timers     []*teTimer
+}
+
+func newTEClock(async bool) *teClock {
+	return &teClock{FakeClock: NewFakeClock(), async: async}
+}
+
+type teTimer struct {
+	c     *teClock
+	inner Timer
+	armed bool      // guarded by c.mu
+	due   time.Time // guarded by c.mu
+}
+
+func (c *teClock) AfterFunc(d time.Duration, f func()) Timer {
+	t := &teTimer{c: c}
+	c.mu.Lock()
+	c.afterFuncs++
+	c.timers = append(c.timers, t)
+	t.setLocked(d)
+	c.mu.Unlock()
+	t.inner = c.FakeClock.AfterFunc(d, func() {
+		c.mu.Lock()
+		t.armed = false
+		c.mu.Unlock()
+		if c.async {
+			go func() {
+				if c.gate != nil {
+					<-c.gate
+				}
+				f()
+			}()
+			return
+		}
+		f()
+	})
+	return t
+}
+
+func (t *teTimer) setLocked(d time.Duration) {
+	// A duration <= 0 runs the function at once: nothing stays armed.
+	t.armed = d > 0
+	t.due = t.c.FakeClock.Now().Add(d)
+}
+
+func (t *teTimer) Reset(d time.Duration) bool {
+	t.c.mu.Lock()
+	t.c.resets++
+	t.setLocked(d)
+	t.c.mu.Unlock()
+	return t.inner.Reset(d)
+}
+
+func (t *teTimer) Stop() bool {
+	t.c.mu.Lock()
+	t.c.stops++
+	t.armed = false
+	t.c.mu.Unlock()
+	return t.inner.Stop()
+}
+
+func (t *teTimer) C() <-chan time.Time { return nil }
+
+func (c *teClock) other() {
+	c.mu.Lock()
+	c.others++
+	c.mu.Unlock()
+}
+
+func (c *teClock) NewTimer(d time.Duration) Timer {
+	c.other()
+	return c.FakeClock.NewTimer(d)
+}
+
+func (c *teClock) After(d time.Duration) <-chan time.Time {
+	c.other()
+	return c.FakeClock.After(d)
+}
+
+func (c *teClock) NewTicker(d time.Duration) Ticker {
+	c.other()
+	return c.FakeClock.NewTicker(d)
+}
+
+func (c *teClock) Sleep(d time.Duration) {
+	c.other()
+	c.FakeClock.Sleep(d)
+}
+
+func (c *teClock) WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	c.other()
+	return c.FakeClock.WithTimeout(ctx, d)
+}
+
+func (c *teClock) WithDeadline(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	c.other()
+	return c.FakeClock.WithDeadline(ctx, deadline)
+}
+
+// teCounts is a snapshot of a teClock's counters.
+type teCounts struct {
+	AfterFuncs, Resets, Stops, Others int
+}
+
+// Arms is how many times a timer was started: creations plus re-arms.
+func (n teCounts) Arms() int { return n.AfterFuncs + n.Resets }
+
+func (c *teClock) counts() teCounts {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return teCounts{AfterFuncs: c.afterFuncs, Resets: c.resets, Stops: c.stops, Others: c.others}
+}
+
+// nextDue returns the earliest deadline of the armed AfterFunc timers.
+func (c *teClock) nextDue() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var next time.Time
+	found := false
+	for _, t := range c.timers {
+		if t.armed && (!found || t.due.Before(next)) {
+			next, found = t.due, true
+		}
+	}
+	return next, found
+}
+
+// advanceInSteps moves the clock forward by w inside a synctest bubble. It
+// stops at every AfterFunc deadline on the way and lets the bubble settle
+// there, so that an output emitted when a timer fires is seen by the
+// collector at the time the timer fired, not at the end of the window. If
+// the last deadline is the target itself, it returns without letting the
+// bubble settle, so that what the caller does next ties with that deadline.
+func (c *teClock) advanceInSteps(w time.Duration) {
+	target := c.Now().Add(w)
+	for {
+		synctest.Wait()
+		next, ok := c.nextDue()
+		if !ok || next.After(target) {
+			c.SetTime(target)
+			return
+		}
+		c.SetTime(next)
+		if next.Equal(target) {
+			return
+		}
+	}
+}
+
+// Schedules.
+
+type teKind uint8
+
+const (
+	teSend   teKind = iota // send success item v
+	teFail                 // send error item v
+	teWait                 // let w pass
+	teClose                // close the input
+	teCancel               // cancel the context
+)
+
+type teStep struct {
+	Kind teKind
+	V    int
+	W    time.Duration
+}
+
+func (s teStep) String() string {
+	switch s.Kind {
+	case teSend:
+		return strconv.Itoa(s.V)
+	case teFail:
+		return "E" + strconv.Itoa(s.V)
+	case teWait:
+		return "+" + s.W.String()
+	case teClose:
+		return "close"
+	default:
+		return "cancel"
+	}
+}
+
+// teGenSchedule draws a schedule of 20 to 60 steps, ended by close or
+// cancel. Items are numbered from 1 in sending order, errors included.
+// period is the processor's duration (cooldown, quiet period or
+// MaxLatency); waits are drawn so that they often land exactly on, just
+// before or just after the end of a period started by an earlier item.
+func teGenSchedule(rng *rand.Rand, period time.Duration) []teStep {
+	unit := period
+	if unit <= 0 {
+		unit = 10 * time.Millisecond
+	}
+	n := 20 + rng.IntN(41)
+	steps := make([]teStep, 0, n+1)
+	var now time.Duration
+	var sent []time.Duration // when each item was sent
+	v := 0
+	for len(steps) < n {
+		switch r := rng.IntN(20); {
+		case r < 9:
+			v++
+			steps = append(steps, teStep{Kind: teSend, V: v})
+			sent = append(sent, now)
+		case r < 11:
+			v++
+			steps = append(steps, teStep{Kind: teFail, V: v})
+			sent = append(sent, now)
+		default:
+			w := teGenWait(rng, unit, now, sent)
+			steps = append(steps, teStep{Kind: teWait, W: w})
+			now += w
+		}
+	}
+	if rng.IntN(3) == 0 {
+		return append(steps, teStep{Kind: teCancel})
+	}
+	return append(steps, teStep{Kind: teClose})
+}
+
+func teGenWait(rng *rand.Rand, unit, now time.Duration, sent []time.Duration) time.Duration {
+	if len(sent) > 0 && rng.IntN(3) != 0 {
+		// Aim at the end of a period that an item sent earlier started.
+		var from time.Duration
+		if rng.IntN(3) == 0 {
+			from = sent[rng.IntN(len(sent))]
+		} else {
+			from = sent[len(sent)-1-rng.IntN(min(len(sent), 4))]
+		}
+		target := from + unit + []time.Duration{-1, 0, 0, 1}[rng.IntN(4)]
+		if target >= now {
+			return target - now
+		}
+	}
+	switch rng.IntN(6) {
+	case 0:
+		return 0
+	case 1:
+		return unit / 2
+	case 2:
+		return unit
+	case 3:
+		return 2 * unit
+	default:
+		return time.Duration(rng.Int64N(int64(3 * unit)))
+	}
+}
+
+// teTimed is a schedule step with the time it happens at.
+type teTimed struct {
+	At   time.Duration
+	Step teStep
+}
+
+// teTimeline drops the waits and stamps every other step with its time.
+func teTimeline(steps []teStep) []teTimed {
+	var now time.Duration
+	var out []teTimed
+	for _, s := range steps {
+		if s.Kind == teWait {
+			now += s.W
+			continue
+		}
+		out = append(out, teTimed{At: now, Step: s})
+	}
+	return out
+}
+
+// teOut is one output as a test sees it: the item or items it carries (for
+// an error, the failed item), whether it is an error, the value of the item
+// whose error it carries (0 when it is not an error, -1 when the cause is
+// not one the test sent) and when it came out, from the start of the run.
+type teOut struct {
+	Vals  []int
+	Err   bool
+	Cause int
+	At    time.Duration
+}
+
+func (o teOut) String() string {
+	if o.Err {
+		return fmt.Sprintf("E%v(cause %d)@%v", o.Vals, o.Cause, o.At)
+	}
+	return fmt.Sprintf("%v@%v", o.Vals, o.At)
+}
+
+func teItem(at time.Duration, v int) teOut { return teOut{Vals: []int{v}, At: at} }
+
+func teError(at time.Duration, v int) teOut {
+	return teOut{Vals: []int{v}, Err: true, Cause: v, At: at}
+}
+
+// Reference models. Each is a plain function from a schedule to the outputs
+// the processor must give, written from the documented behaviour alone.
+// What is due at an instant is applied before any step at that instant.
+
+func teModelThrottle(d time.Duration, steps []teStep) []teOut {
+	var out []teOut
+	passed := false
+	var last time.Duration
+	for _, e := range teTimeline(steps) {
+		switch e.Step.Kind {
+		case teFail:
+			out = append(out, teError(e.At, e.Step.V))
+		case teSend:
+			if d <= 0 || !passed || e.At >= last+d {
+				passed, last = true, e.At
+				out = append(out, teItem(e.At, e.Step.V))
+			}
+		}
+	}
+	return out
+}
+
+func teModelDebounce(d time.Duration, steps []teStep) []teOut {
+	var out []teOut
+	pending, hasPending := 0, false
+	var due time.Duration
+	for _, e := range teTimeline(steps) {
+		if hasPending && e.At >= due {
+			out = append(out, teItem(due, pending))
+			hasPending = false
+		}
+		switch e.Step.Kind {
+		case teFail:
+			out = append(out, teError(e.At, e.Step.V))
+		case teSend:
+			if d <= 0 {
+				out = append(out, teItem(e.At, e.Step.V))
+			} else {
+				pending, hasPending, due = e.Step.V, true, e.At+d
+			}
+		case teClose:
+			if hasPending {
+				out = append(out, teItem(e.At, pending))
+			}
+		}
+	}
+	return out
+}
+
+func teModelBatcher(cfg BatchConfig, steps []teStep) []teOut {
+	var out []teOut
+	var batch []int
+	var due time.Duration
+	for _, e := range teTimeline(steps) {
+		if cfg.MaxLatency > 0 && len(batch) > 0 && e.At >= due {
+			out = append(out, teOut{Vals: batch, At: due})
+			batch = nil
+		}
+		switch e.Step.Kind {
+		case teFail:
+			out = append(out, teError(e.At, e.Step.V))
+		case teSend:
+			batch = append(batch, e.Step.V)
+			if len(batch) == cfg.MaxSize {
+				out = append(out, teOut{Vals: batch, At: e.At})
+				batch = nil
+			} else if len(batch) == 1 {
+				due = e.At + cfg.MaxLatency
+			}
+		case teClose:
+			if len(batch) > 0 {
+				out = append(out, teOut{Vals: batch, At: e.At})
+			}
+		}
+	}
+	return out
+}
+
+// Running a schedule.
+
+type teClockMode int
+
+const (
+	teReal      teClockMode = iota // RealClock in the bubble; waits are time.Sleep
+	teFakeSync                     // FakeClock; timer functions run inside Advance
+	teFakeAsync                    // FakeClock; timer functions run in goroutines of their own
+)
+
+var teClockModes = []teClockMode{teReal, teFakeSync, teFakeAsync}
+
+func (m teClockMode) String() string {
+	return [...]string{"RealClock+synctest", "FakeClock", "FakeClock(async callbacks)"}[m]
+}
+
+// teObserveItem and teObserveBatch turn an output into a teOut, less its
+// time and cause.
+func teObserveItem(r Result[int]) teOut {
+	if r.IsError() {
+		return teOut{Vals: []int{r.Error().Item}, Err: true}
+	}
+	return teOut{Vals: []int{r.Value()}}
+}
+
+func teObserveBatch(r Result[[]int]) teOut {
+	if r.IsError() {
+		return teOut{Vals: slices.Clone(r.Error().Item), Err: true}
+	}
+	return teOut{Vals: slices.Clone(r.Value())}
+}
+
+// teRun plays steps against the processor started by process, in a
+// synctest bubble, and returns what came out with when it came out.
+//
+// After each send it waits for the bubble to settle, so the processor has
+// handled the item before anything else happens. After a wait it does not:
+// the next step ties with whatever fell due at that instant, which is where
+// the time-first rule decides. Before cancelling it lets the bubble settle,
+// so what fell due before the cancel has been handled.
+func teRun[O any](t *testing.T, mode teClockMode, steps []teStep,
+	process func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[O],
+	observe func(Result[O]) teOut,
+) []teOut {
+	t.Helper()
+	// Every error the schedule sends, made before the run so the collector
+	// can look causes up without racing the sender.
+	errs := make(map[int]error)
+	causes := make(map[error]int)
+	for _, s := range steps {
+		if s.Kind == teFail {
+			err := fmt.Errorf("te failure %d", s.V)
+			errs[s.V], causes[err] = err, s.V
+		}
+	}
+	var got []teOut
+	synctest.Test(t, func(t *testing.T) {
+		var clk Clock
+		var elapsed func() time.Duration
+		var wait func(time.Duration)
+		if mode == teReal {
+			start := time.Now()
+			clk, wait = RealClock, time.Sleep
+			elapsed = func() time.Duration { return time.Since(start) }
+		} else {
+			fc := newTEClock(mode == teFakeAsync)
+			start := fc.Now()
+			clk, wait = fc, fc.advanceInSteps
+			elapsed = func() time.Duration { return fc.Since(start) }
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		in := make(chan Result[int])
+		out := process(ctx, clk, in)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for r := range out {
+				o := observe(r)
+				o.At = elapsed()
+				if r.IsError() {
+					o.Cause = -1
+					if v, ok := causes[r.Error().Err]; ok {
+						o.Cause = v
+					}
+				}
+				got = append(got, o)
+			}
+		}()
+		for _, s := range steps {
+			switch s.Kind {
+			case teSend:
+				in <- NewSuccess(s.V)
+				synctest.Wait()
+			case teFail:
+				in <- NewError(s.V, errs[s.V], "te")
+				synctest.Wait()
+			case teWait:
+				wait(s.W)
+			case teClose:
+				close(in)
+			case teCancel:
+				synctest.Wait()
+				cancel()
+			}
+		}
+		<-done
+	})
+	return got
+}
+
+// teSeed returns the base seed of a model test: STREAMZ_MODEL_SEED if set,
+// so that a failure can be replayed, and a fresh random one otherwise.
+func teSeed(t *testing.T) uint64 {
+	t.Helper()
+	if s := os.Getenv("STREAMZ_MODEL_SEED"); s != "" {
+		seed, err := strconv.ParseUint(s, 10, 64)
+		require.NoError(t, err, "STREAMZ_MODEL_SEED")
+		return seed
+	}
+	return rand.Uint64()
+}
+
+// teModelCase is one processor configuration of a model test.
+type teModelCase[O any] struct {
+	name    string
+	period  time.Duration // what waits are drawn around
+	process func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[O]
+	observe func(Result[O]) teOut
+	model   func(steps []teStep) []teOut
+}
+
+// teModelSchedules is how many random schedules each model test plays,
+// each under every clock mode.
+const teModelSchedules = 200
+
+// teCheckModel plays teModelSchedules random schedules, spread over cases,
+// under every clock mode, and compares the outputs, their errors' causes
+// and their times with the model's.
+func teCheckModel[O any](t *testing.T, cases []teModelCase[O]) {
+	base := teSeed(t)
+	for i := range teModelSchedules {
+		c := cases[i%len(cases)]
+		rng := rand.New(rand.NewPCG(base, uint64(i)))
+		steps := teGenSchedule(rng, c.period)
+		want := c.model(steps)
+		for _, mode := range teClockModes {
+			got := teRun(t, mode, steps, c.process, c.observe)
+			if !slices.EqualFunc(want, got, func(a, b teOut) bool {
+				return slices.Equal(a.Vals, b.Vals) && a.Err == b.Err && a.Cause == b.Cause && a.At == b.At
+			}) {
+				t.Fatalf("schedule %d of %s under %s differs from the model\n"+
+					"replay with STREAMZ_MODEL_SEED=%d (schedule %d)\n"+
+					"schedule: %v\nwant: %v\ngot:  %v",
+					i, c.name, mode, base, i, steps, want, got)
+			}
+		}
+	}
+}
