@@ -26,8 +26,9 @@ type BatchConfig struct {
 // before any input that arrives after it. No batch is ever empty, and each
 // is a fresh slice owned by the receiver.
 //
-// Memory follows the items held, not MaxSize: a batch's capacity is sized
-// from the previous batch's length, not preallocated to MaxSize.
+// Memory follows the items held, not MaxSize: a batch is gathered in a
+// buffer reused from batch to batch, which grows to the longest batch so
+// far, and emitted as a copy of exactly its length.
 type Batcher[T any] struct {
 	config BatchConfig
 	clock  Clock
@@ -69,47 +70,52 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 		defer timer.disarm()
 
 		maxSize, maxLatency := b.config.MaxSize, b.config.MaxLatency
+		// batch gathers the current batch in a buffer reused from batch to
+		// batch; emit copies it out at its exact length, so each batch
+		// costs one allocation however its length varies.
 		var batch []T
-		var deadline time.Time
-		capHint := 0
+		var deadline time.Duration // since the timer's base
 		emit := func() bool {
-			r := NewSuccess(batch)
-			capHint, batch = len(batch), nil
+			r := NewSuccess(append([]T(nil), batch...))
+			clear(batch) // drop references held by the reused buffer
+			batch = batch[:0]
 			timer.disarm()
 			return send(ctx, out, r)
 		}
 		// emitIfDue emits the batch if now has reached its deadline. It
 		// reports false if ctx ended during the send.
-		emitIfDue := func(now time.Time) bool {
-			if len(batch) == 0 || maxLatency == 0 || now.Before(deadline) {
+		emitIfDue := func(now time.Duration) bool {
+			if len(batch) == 0 || maxLatency == 0 || now < deadline {
 				return true
 			}
 			return emit()
 		}
 
+		done := ctx.Done()
 		for {
-			select {
-			case <-ctx.Done():
+			r, ok, gotEvent, stop := receive(done, timer.events, in)
+			switch {
+			case stop:
 				return
-			case <-timer.events:
+			case gotEvent:
 				timer.taken()
-				now := b.clock.Now()
+				now := timer.now()
 				if !emitIfDue(now) {
 					return
 				}
 				if len(batch) > 0 {
 					timer.schedule(deadline, now)
 				}
-			case r, ok := <-in:
+			default:
 				if !ok {
 					if len(batch) > 0 {
 						emit()
 					}
 					return
 				}
-				var now time.Time
+				var now time.Duration
 				if maxLatency > 0 {
-					now = b.clock.Now()
+					now = timer.now()
 					if !emitIfDue(now) {
 						return
 					}
@@ -120,9 +126,6 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 					}
 					continue
 				}
-				if len(batch) == 0 {
-					batch = make([]T, 0, min(max(capHint, 1), maxSize))
-				}
 				batch = append(batch, r.Value())
 				if len(batch) == maxSize {
 					if !emit() {
@@ -131,7 +134,7 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 					continue
 				}
 				if len(batch) == 1 && maxLatency > 0 {
-					deadline = now.Add(maxLatency)
+					deadline = now + maxLatency
 					timer.schedule(deadline, now)
 				}
 			}

@@ -50,11 +50,11 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 
 		var pending Result[T]
 		var hasPending bool
-		var deadline time.Time
+		var deadline time.Duration // since the timer's base
 		// emitIfDue emits the pending item if now has reached its deadline.
 		// It reports false if ctx ended during the send.
-		emitIfDue := func(now time.Time) bool {
-			if !hasPending || now.Before(deadline) {
+		emitIfDue := func(now time.Duration) bool {
+			if !hasPending || now < deadline {
 				return true
 			}
 			hasPending = false
@@ -62,20 +62,22 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 			return send(ctx, out, pending)
 		}
 
+		done := ctx.Done()
 		for {
-			select {
-			case <-ctx.Done():
+			r, ok, gotEvent, stop := receive(done, timer.events, in)
+			switch {
+			case stop:
 				return
-			case <-timer.events:
+			case gotEvent:
 				timer.taken()
-				now := db.clock.Now()
+				now := timer.now()
 				if !emitIfDue(now) {
 					return
 				}
 				if hasPending {
 					timer.schedule(deadline, now)
 				}
-			case r, ok := <-in:
+			default:
 				if !ok {
 					if hasPending {
 						send(ctx, out, pending)
@@ -88,7 +90,7 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 					}
 					continue
 				}
-				now := db.clock.Now()
+				now := timer.now()
 				if !emitIfDue(now) {
 					return
 				}
@@ -98,7 +100,7 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 					}
 					continue
 				}
-				pending, hasPending, deadline = r, true, now.Add(db.duration)
+				pending, hasPending, deadline = r, true, now+db.duration
 				timer.schedule(deadline, now)
 			}
 		}

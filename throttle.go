@@ -44,27 +44,27 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 	out := make(chan Result[T])
 	go func() {
 		defer close(out)
+		done := ctx.Done()
+		// Times are durations since base: for RealClock, Since reads only
+		// the monotonic clock.
+		base := th.clock.Now()
 		var passed bool
-		var cooldownEnds time.Time
+		var cooldownEnds time.Duration
 		for {
-			select {
-			case <-ctx.Done():
+			r, ok, _, stop := receive[Result[T]](done, nil, in)
+			if stop || !ok {
 				return
-			case r, ok := <-in:
-				if !ok {
-					return
+			}
+			if r.IsSuccess() && th.duration > 0 {
+				now := th.clock.Since(base)
+				if passed && now < cooldownEnds {
+					continue
 				}
-				if r.IsSuccess() && th.duration > 0 {
-					now := th.clock.Now()
-					if passed && now.Before(cooldownEnds) {
-						continue
-					}
-					passed = true
-					cooldownEnds = now.Add(th.duration)
-				}
-				if !send(ctx, out, r) {
-					return
-				}
+				passed = true
+				cooldownEnds = now + th.duration
+			}
+			if !send(ctx, out, r) {
+				return
 			}
 		}
 	}()

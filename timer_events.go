@@ -53,9 +53,11 @@ type periodTimer struct {
 	clock  Clock
 	events chan stateEvent
 
+	base time.Time // the clock reading that durations are measured from
+
 	mu       sync.Mutex // shared by the loop and the timer goroutine
 	timer    Timer
-	deadline time.Time // of what is pending; zero when nothing is
+	deadline time.Duration // since base, of what is pending; 0 when nothing is
 	state    timerState
 }
 
@@ -68,14 +70,18 @@ const (
 )
 
 func newPeriodTimer(clock Clock) *periodTimer {
-	return &periodTimer{clock: clock, events: make(chan stateEvent, 1)}
+	return &periodTimer{clock: clock, events: make(chan stateEvent, 1), base: clock.Now()}
 }
+
+// now reads the clock as the time since base. For RealClock that is one
+// read of the monotonic clock, where Now reads the wall clock too.
+func (p *periodTimer) now() time.Duration { return p.clock.Since(p.base) }
 
 // schedule sets the pending deadline, which must be after now, the loop's
 // latest reading of the clock, and makes sure the loop will be woken once
 // the clock reaches it. If an event is owed, the loop calls schedule again
 // when it takes that event.
-func (p *periodTimer) schedule(deadline, now time.Time) {
+func (p *periodTimer) schedule(deadline, now time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.deadline = deadline
@@ -84,17 +90,17 @@ func (p *periodTimer) schedule(deadline, now time.Time) {
 	}
 	p.state = timerArmed
 	if p.timer == nil {
-		p.timer = p.clock.AfterFunc(deadline.Sub(now), p.fire)
+		p.timer = p.clock.AfterFunc(deadline-now, p.fire)
 		return
 	}
-	p.timer.Reset(deadline.Sub(now))
+	p.timer.Reset(deadline - now)
 }
 
 func (p *periodTimer) fire() {
 	p.mu.Lock()
-	if !p.deadline.IsZero() {
-		if now := p.clock.Now(); now.Before(p.deadline) {
-			p.timer.Reset(p.deadline.Sub(now))
+	if p.deadline != 0 {
+		if now := p.now(); now < p.deadline {
+			p.timer.Reset(p.deadline - now)
 			p.mu.Unlock()
 			return
 		}
@@ -116,7 +122,7 @@ func (p *periodTimer) taken() {
 // be mistaken for a later period's and no timer goroutine outlives Process.
 func (p *periodTimer) disarm() {
 	p.mu.Lock()
-	p.deadline = time.Time{}
+	p.deadline = 0
 	if p.state == timerArmed && p.timer.Stop() {
 		p.state = timerIdle
 	}
@@ -130,12 +136,51 @@ func (p *periodTimer) disarm() {
 
 // send delivers r on out, or gives up and reports false when ctx ends first,
 // so that a processor whose consumer has stopped reading still exits on
-// cancel.
+// cancel. A select locks every channel it names, so send, like receive,
+// first tries the cheap operations on their own and blocks in the full
+// select only when neither is ready; a context already ended wins.
 func send[T any](ctx context.Context, out chan<- T, r T) bool {
+	done := ctx.Done()
+	select {
+	case <-done:
+		return false
+	default:
+	}
 	select {
 	case out <- r:
 		return true
-	case <-ctx.Done():
+	default:
+	}
+	select {
+	case out <- r:
+		return true
+	case <-done:
 		return false
+	}
+}
+
+// receive takes the next input, or an event, or notices done. When an
+// input is ready it costs one channel operation and a lock-free look at
+// done; only when none is ready does it block in a select over done, events
+// (nil for none) and in. Preferring a ready input to a ready event is safe
+// because of the time-first rule: the input applies the deadline itself.
+func receive[T any](done <-chan struct{}, events <-chan stateEvent, in <-chan T) (r T, ok, gotEvent, stop bool) {
+	select {
+	case <-done:
+		return r, false, false, true
+	default:
+	}
+	select {
+	case r, ok = <-in:
+		return r, ok, false, false
+	default:
+	}
+	select {
+	case <-done:
+		return r, false, false, true
+	case <-events:
+		return r, false, true, false
+	case r, ok = <-in:
+		return r, ok, false, false
 	}
 }
