@@ -238,8 +238,9 @@ func refDebounce(d time.Duration) stage[Result[int]] {
 
 // refBatcher is the two-phase select: a non-blocking look at the batch's
 // timer first, then a blocking select over input, timer and ctx. It makes a
-// timer per batch. Batches are sized as Batcher sizes them (from the
-// previous batch's length), so that the two differ in their loops only.
+// timer per batch, and sizes each batch from the previous batch's length
+// rather than preallocating MaxSize, which would cost 8 MB per batch in the
+// size1e6 case.
 func refBatcher(cfg BatchConfig) stage[Result[[]int]] {
 	return func(ctx context.Context, in <-chan Result[int]) <-chan Result[[]int] {
 		out := make(chan Result[[]int])
