@@ -99,12 +99,8 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 				return
 			case gotEvent:
 				timer.taken()
-				now := timer.now()
-				if !emitIfDue(now) {
+				if !emitIfDue(timer.now()) {
 					return
-				}
-				if len(batch) > 0 {
-					timer.schedule(deadline, now)
 				}
 			default:
 				if !ok {

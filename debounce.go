@@ -57,9 +57,10 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 			if !hasPending || now < deadline {
 				return true
 			}
-			hasPending = false
+			r := pending
+			pending, hasPending = Result[T]{}, false
 			timer.disarm()
-			return send(ctx, out, pending)
+			return send(ctx, out, r)
 		}
 
 		done := ctx.Done()
@@ -70,12 +71,8 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 				return
 			case gotEvent:
 				timer.taken()
-				now := timer.now()
-				if !emitIfDue(now) {
+				if !emitIfDue(timer.now()) {
 					return
-				}
-				if hasPending {
-					timer.schedule(deadline, now)
 				}
 			default:
 				if !ok {

@@ -79,8 +79,8 @@ func (p *periodTimer) now() time.Duration { return p.clock.Since(p.base) }
 
 // schedule sets the pending deadline, which must be after now, the loop's
 // latest reading of the clock, and makes sure the loop will be woken once
-// the clock reaches it. If an event is owed, the loop calls schedule again
-// when it takes that event.
+// the clock reaches it. If an event is owed, taken re-arms for the new
+// deadline when the loop takes that event.
 func (p *periodTimer) schedule(deadline, now time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -110,11 +110,21 @@ func (p *periodTimer) fire() {
 	p.events <- stateEvent{}
 }
 
-// taken must be called when the loop receives an event.
+// taken must be called when the loop receives an event. The event means
+// the clock had reached the deadline when the timer's goroutine looked; if
+// an input has moved the deadline since, taken re-arms for the remainder,
+// so the loop only has to emit what is due.
 func (p *periodTimer) taken() {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.state = timerIdle
-	p.mu.Unlock()
+	if p.deadline == 0 {
+		return
+	}
+	if now := p.now(); now < p.deadline {
+		p.state = timerArmed
+		p.timer.Reset(p.deadline - now)
+	}
 }
 
 // disarm clears the deadline and stops the timer. If the timer's goroutine
