@@ -98,16 +98,27 @@ func (p *periodTimer) schedule(deadline, now time.Duration) {
 
 func (p *periodTimer) fire() {
 	p.mu.Lock()
-	if p.deadline != 0 {
-		if now := p.now(); now < p.deadline {
-			p.timer.Reset(p.deadline - now)
-			p.mu.Unlock()
-			return
-		}
+	if p.rearmLocked() {
+		p.mu.Unlock()
+		return
 	}
 	p.state = timerOwed
 	p.mu.Unlock()
 	p.events <- stateEvent{}
+}
+
+// rearmLocked re-arms the timer for what remains of the deadline, if the
+// clock has not reached it, and reports whether it did. p.mu must be held.
+func (p *periodTimer) rearmLocked() bool {
+	if p.deadline == 0 {
+		return false
+	}
+	now := p.now()
+	if now >= p.deadline {
+		return false
+	}
+	p.timer.Reset(p.deadline - now)
+	return true
 }
 
 // taken must be called when the loop receives an event. The event means
@@ -118,12 +129,8 @@ func (p *periodTimer) taken() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.state = timerIdle
-	if p.deadline == 0 {
-		return
-	}
-	if now := p.now(); now < p.deadline {
+	if p.rearmLocked() {
 		p.state = timerArmed
-		p.timer.Reset(p.deadline - now)
 	}
 }
 
