@@ -64,7 +64,9 @@ func (b *Batcher[T]) Name() string { return "batcher" }
 // its own state, so one Batcher can serve many streams.
 func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[[]T] {
 	out := make(chan Result[[]T])
+	lp := newLoop(ctx, b.clock, in, out)
 	go func() {
+		defer lp.exit()
 		defer close(out)
 		timer := newPeriodTimer(b.clock)
 		defer timer.disarm()
@@ -80,7 +82,7 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 			clear(batch) // drop references held by the reused buffer
 			batch = batch[:0]
 			timer.disarm()
-			return send(ctx, out, r)
+			return send(lp, out, r)
 		}
 		// emitIfDue emits the batch if now has reached its deadline. It
 		// reports false if ctx ended during the send.
@@ -91,9 +93,8 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 			return emit()
 		}
 
-		done := ctx.Done()
 		for {
-			r, ok, gotEvent, stop := receive(done, timer.events, in)
+			r, ok, gotEvent, stop := receive(lp, timer.events, in)
 			switch {
 			case stop:
 				return
@@ -117,7 +118,7 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 					}
 				}
 				if r.IsError() {
-					if !send(ctx, out, batchError(r)) {
+					if !send(lp, out, batchError(r)) {
 						return
 					}
 					continue

@@ -60,6 +60,7 @@ func NewFakeClock() *FakeClock {
 
 // NewFakeClockAt returns a FakeClock set to t.
 func NewFakeClockAt(t time.Time) *FakeClock {
+	fakeClockCreated.Store(true)
 	return &FakeClock{now: t, changed: make(chan struct{})}
 }
 
@@ -263,7 +264,14 @@ func (fc *FakeClock) SetTime(t time.Time) {
 	fc.advanceTo(t)
 }
 
+// advanceTo settles the clock's loops, then fires what falls due up to
+// target one instant at a time, settling the loops after each instant so
+// that what one firing causes (an item emitted into the next stage, a new
+// deadline) is handled at that instant, and settles them once more at
+// target.
 func (fc *FakeClock) advanceTo(target time.Time) {
+	fc.settle()
+	fired := false
 	for {
 		fc.mu.Lock()
 		if len(fc.armed) == 0 || fc.armed[0].deadline.After(target) {
@@ -271,10 +279,17 @@ func (fc *FakeClock) advanceTo(target time.Time) {
 				fc.now = target
 			}
 			fc.mu.Unlock()
+			fc.settle()
 			return
 		}
 		t := fc.armed[0]
 		if t.deadline.After(fc.now) {
+			if fired {
+				fc.mu.Unlock()
+				fc.settle()
+				fired = false
+				continue
+			}
 			fc.now = t.deadline
 		}
 		fn := fc.fire(t, target)
@@ -282,6 +297,7 @@ func (fc *FakeClock) advanceTo(target time.Time) {
 		if fn != nil {
 			fn()
 		}
+		fired = true
 	}
 }
 
@@ -325,21 +341,26 @@ func (fc *FakeClock) HasWaiters() bool {
 	return len(fc.armed) > 0
 }
 
-// BlockUntilReady waits until every AfterFunc function started by a
-// duration <= 0, which runs in a goroutine of its own, has returned.
-// Advance and SetTime already wait for everything else they fire, so for
-// most tests there is nothing left to wait for; the method stays for tests
-// written against the previous FakeClock.
+// BlockUntilReady waits until every processor on this clock is settled, as
+// Advance does before it moves time (see [FakeClock]), and until every
+// AfterFunc function started by a duration <= 0, which runs in a goroutine
+// of its own, has returned. It does not move time. So after
+//
+//	in <- x
+//	clock.BlockUntilReady()
+//
+// the processor has taken x and read the clock for it.
 func (fc *FakeClock) BlockUntilReady() {
 	for {
 		fc.mu.Lock()
 		running, changed := fc.running, fc.changed
 		fc.mu.Unlock()
 		if running == 0 {
-			return
+			break
 		}
 		<-changed
 	}
+	fc.settle()
 }
 
 // BlockUntilContext waits until at least n waiters (armed timers,

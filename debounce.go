@@ -43,7 +43,9 @@ func (db *Debounce[T]) Name() string { return "debounce" }
 // serve many streams.
 func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
+	lp := newLoop(ctx, db.clock, in, out)
 	go func() {
+		defer lp.exit()
 		defer close(out)
 		timer := newPeriodTimer(db.clock)
 		defer timer.disarm()
@@ -60,12 +62,11 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 			r := pending
 			pending, hasPending = Result[T]{}, false
 			timer.disarm()
-			return send(ctx, out, r)
+			return send(lp, out, r)
 		}
 
-		done := ctx.Done()
 		for {
-			r, ok, gotEvent, stop := receive(done, timer.events, in)
+			r, ok, gotEvent, stop := receive(lp, timer.events, in)
 			switch {
 			case stop:
 				return
@@ -77,12 +78,12 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 			default:
 				if !ok {
 					if hasPending {
-						send(ctx, out, pending)
+						send(lp, out, pending)
 					}
 					return
 				}
 				if db.duration <= 0 {
-					if !send(ctx, out, r) {
+					if !send(lp, out, r) {
 						return
 					}
 					continue
@@ -92,7 +93,7 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 					return
 				}
 				if r.IsError() {
-					if !send(ctx, out, r) {
+					if !send(lp, out, r) {
 						return
 					}
 					continue

@@ -42,16 +42,17 @@ func (th *Throttle[T]) Name() string { return "throttle" }
 // streams.
 func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
+	lp := newLoop(ctx, th.clock, in, out)
 	go func() {
+		defer lp.exit()
 		defer close(out)
-		done := ctx.Done()
 		// Times are durations since base: for RealClock, Since reads only
 		// the monotonic clock.
 		base := th.clock.Now()
 		var passed bool
 		var cooldownEnds time.Duration
 		for {
-			r, ok, _, stop := receive[Result[T]](done, nil, in)
+			r, ok, _, stop := receive[Result[T]](lp, nil, in)
 			if stop || !ok {
 				return
 			}
@@ -63,7 +64,7 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 				passed = true
 				cooldownEnds = now + th.duration
 			}
-			if !send(ctx, out, r) {
+			if !send(lp, out, r) {
 				return
 			}
 		}

@@ -1,13 +1,13 @@
 package streamz
 
 import (
-	"context"
 	"sync"
 	"time"
 )
 
-// This file holds what Debounce and Batcher share: the timer that wakes a
-// processor's loop when a period ends, and the send that gives up on cancel.
+// This file holds what the processors with deadlines share: the timer that
+// wakes a processor's loop when a period ends. How a loop waits (receive,
+// send, and the settle hook of a FakeClock) is in loop.go.
 //
 // The time-first rule. Each processor's loop selects over its input, the
 // timer's events and ctx.Done(). When more than one is ready, Go's select
@@ -148,56 +148,5 @@ func (p *periodTimer) disarm() {
 	if owed {
 		<-p.events
 		p.taken()
-	}
-}
-
-// send delivers r on out, or gives up and reports false when ctx ends first,
-// so that a processor whose consumer has stopped reading still exits on
-// cancel. A select locks every channel it names, so send, like receive,
-// first tries the cheap operations on their own and blocks in the full
-// select only when neither is ready; a context already ended wins.
-func send[T any](ctx context.Context, out chan<- T, r T) bool {
-	done := ctx.Done()
-	select {
-	case <-done:
-		return false
-	default:
-	}
-	select {
-	case out <- r:
-		return true
-	default:
-	}
-	select {
-	case out <- r:
-		return true
-	case <-done:
-		return false
-	}
-}
-
-// receive takes the next input, or an event, or notices done. When an
-// input is ready it costs one channel operation and a lock-free look at
-// done; only when none is ready does it block in a select over done, events
-// (nil for none) and in. Preferring a ready input to a ready event is safe
-// because of the time-first rule: the input applies the deadline itself.
-func receive[T any](done <-chan struct{}, events <-chan stateEvent, in <-chan T) (r T, ok, gotEvent, stop bool) {
-	select {
-	case <-done:
-		return r, false, false, true
-	default:
-	}
-	select {
-	case r, ok = <-in:
-		return r, ok, false, false
-	default:
-	}
-	select {
-	case <-done:
-		return r, false, false, true
-	case <-events:
-		return r, false, true, false
-	case r, ok = <-in:
-		return r, ok, false, false
 	}
 }
