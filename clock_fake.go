@@ -267,29 +267,32 @@ func (fc *FakeClock) SetTime(t time.Time) {
 // advanceTo settles the clock's loops, then fires what falls due up to
 // target one instant at a time, settling the loops after each instant so
 // that what one firing causes (an item emitted into the next stage, a new
-// deadline) is handled at that instant, and settles them once more at
-// target.
+// deadline) is handled at that instant, before time moves on.
 func (fc *FakeClock) advanceTo(target time.Time) {
 	fc.settle()
 	fired := false
 	for {
 		fc.mu.Lock()
-		if len(fc.armed) == 0 || fc.armed[0].deadline.After(target) {
+		due := len(fc.armed) > 0 && !fc.armed[0].deadline.After(target)
+		if fired && (!due || fc.armed[0].deadline.After(fc.now)) {
+			// Everything due at this instant has fired: settle before time
+			// moves on.
+			fc.mu.Unlock()
+			fc.settle()
+			fired = false
+			continue
+		}
+		if !due {
+			// Settled since the last firing, or since the start: moving time
+			// on with nothing due changes nothing a loop can see.
 			if target.After(fc.now) {
 				fc.now = target
 			}
 			fc.mu.Unlock()
-			fc.settle()
 			return
 		}
 		t := fc.armed[0]
 		if t.deadline.After(fc.now) {
-			if fired {
-				fc.mu.Unlock()
-				fc.settle()
-				fired = false
-				continue
-			}
 			fc.now = t.deadline
 		}
 		fn := fc.fire(t, target)

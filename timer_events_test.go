@@ -449,12 +449,13 @@ const (
 	teReal      teClockMode = iota // RealClock in the bubble; waits are time.Sleep
 	teFakeSync                     // FakeClock; timer functions run inside Advance
 	teFakeAsync                    // FakeClock; timer functions run in goroutines of their own
+	tePlain                        // FakeClock outside any bubble, played by teRunPlain
 )
 
-var teClockModes = []teClockMode{teReal, teFakeSync, teFakeAsync}
+var teClockModes = []teClockMode{teReal, teFakeSync, teFakeAsync, tePlain}
 
 func (m teClockMode) String() string {
-	return [...]string{"RealClock+synctest", "FakeClock", "FakeClock(async callbacks)"}[m]
+	return [...]string{"RealClock+synctest", "FakeClock", "FakeClock(async callbacks)", "FakeClock(plain style)"}[m]
 }
 
 // teObserveItem and teObserveBatch turn an output into a teOut, less its
@@ -552,6 +553,99 @@ func teRun[O any](t *testing.T, mode teClockMode, steps []teStep,
 	return got
 }
 
+// teRunPlain plays steps as a user's test in the plain style would: on a
+// FakeClock outside any bubble, the steps back to back, each wait one
+// Advance, and after each step a blocking receive of exactly the outputs
+// the model says are due by then. Nothing else waits: no sleep, no
+// synctest, no BlockUntilContext. The settling clock is what makes the
+// outputs due by a step available to a receive right after it. A missing
+// output fails after teWatchdog of real time; an extra one shows in the
+// next step's receive or in the drain after close or cancel, and a send
+// the processor never takes fails after teWatchdog too. Outputs are
+// stamped with the clock when received, which is the end of the Advance
+// that made them due, so their times are not compared.
+func teRunPlain[O any](t *testing.T, steps []teStep,
+	process func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[O],
+	observe func(Result[O]) teOut, model func(steps []teStep) []teOut,
+) []teOut {
+	t.Helper()
+	errs := make(map[int]error)
+	causes := make(map[error]int)
+	for _, s := range steps {
+		if s.Kind == teFail {
+			err := fmt.Errorf("te failure %d", s.V)
+			errs[s.V], causes[err] = err, s.V
+		}
+	}
+	fc := NewFakeClock()
+	start := fc.Now()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	in := make(chan Result[int])
+	out := process(ctx, fc, in)
+	var got []teOut
+	take := func(r Result[O]) {
+		o := observe(r)
+		o.At = fc.Since(start)
+		if r.IsError() {
+			o.Cause = -1
+			if v, ok := causes[r.Error().Err]; ok {
+				o.Cause = v
+			}
+		}
+		got = append(got, o)
+	}
+	watchdog := time.NewTimer(teWatchdog)
+	defer watchdog.Stop()
+	give := func(i int, r Result[int]) {
+		select {
+		case in <- r:
+		case <-watchdog.C:
+			t.Fatalf("step %d: the processor did not take its input\nschedule: %v\ngot: %v", i, steps, got)
+		}
+	}
+	for i, s := range steps {
+		switch s.Kind {
+		case teSend:
+			give(i, NewSuccess(s.V))
+		case teFail:
+			give(i, NewError(s.V, errs[s.V], "te"))
+		case teWait:
+			fc.Advance(s.W)
+		case teClose:
+			close(in)
+		case teCancel:
+			cancel()
+		}
+		if s.Kind == teClose || s.Kind == teCancel {
+			break
+		}
+		// What is due by now: the model's outputs for the steps so far and
+		// an error sent now, which passes at once after everything due.
+		due := len(model(append(slices.Clone(steps[:i+1]), teStep{Kind: teFail}))) - 1
+		for len(got) < due {
+			select {
+			case r, ok := <-out:
+				if !ok {
+					t.Fatalf("output closed after step %d (%v), %d outputs short\ngot: %v", i, s, due-len(got), got)
+				}
+				take(r)
+			case <-watchdog.C:
+				t.Fatalf("after step %d (%v), %d outputs due were not on offer\nschedule: %v\ngot: %v",
+					i, s, due-len(got), steps, got)
+			}
+		}
+	}
+	for r := range out {
+		take(r)
+	}
+	return got
+}
+
+// teWatchdog bounds, in real time, how long teRunPlain waits for an output
+// that is due before it fails the test; it never delays a passing run.
+const teWatchdog = 10 * time.Second
+
 // teSeed returns the base seed of a model test: STREAMZ_MODEL_SEED if set,
 // so that a failure can be replayed, and a fresh random one otherwise.
 func teSeed(t *testing.T) uint64 {
@@ -588,9 +682,15 @@ func teCheckModel[O any](t *testing.T, cases []teModelCase[O]) {
 		steps := teGenSchedule(rng, c.period)
 		want := c.model(steps)
 		for _, mode := range teClockModes {
-			got := teRun(t, mode, steps, c.process, c.observe)
+			var got []teOut
+			if mode == tePlain {
+				got = teRunPlain(t, steps, c.process, c.observe, c.model)
+			} else {
+				got = teRun(t, mode, steps, c.process, c.observe)
+			}
 			if !slices.EqualFunc(want, got, func(a, b teOut) bool {
-				return slices.Equal(a.Vals, b.Vals) && a.Err == b.Err && a.Cause == b.Cause && a.At == b.At
+				return slices.Equal(a.Vals, b.Vals) && a.Err == b.Err && a.Cause == b.Cause &&
+					(a.At == b.At || mode == tePlain)
 			}) {
 				t.Fatalf("schedule %d of %s under %s differs from the model\n"+
 					"replay with STREAMZ_MODEL_SEED=%d (schedule %d)\n"+
