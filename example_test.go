@@ -28,7 +28,7 @@ func ExampleThrottle() {
 	// Errors pass through at once and in order, so receiving this one
 	// shows that "alert 2" has been handled before the clock moves.
 	in <- streamz.NewError("alert 3", errors.New("unreachable"), "pager")
-	fmt.Println((<-out).Error())
+	fmt.Println((<-out).Error().Err)
 
 	clock.Advance(time.Second)
 	in <- streamz.NewSuccess("alert 4") // the cooldown has ended: it passes
@@ -39,7 +39,7 @@ func ExampleThrottle() {
 	fmt.Println("open:", open)
 	// Output:
 	// alert 1
-	// pager: unreachable
+	// unreachable
 	// alert 4
 	// open: false
 }
@@ -128,16 +128,27 @@ func ExampleResult() {
 		Map(func(n int) int { return n * 2 }).
 		WithMetadata(streamz.MetadataSource, "sensor-7")
 	source, _, _ := ok.GetStringMetadata(streamz.MetadataSource)
-	fmt.Println(ok.Value(), source)
+	fmt.Println(ok.Value(), source, ok.HasMetadata())
+	_, found, err := ok.GetIntMetadata(streamz.MetadataSource)
+	fmt.Println(found, err)
 
 	errTimeout := errors.New("timeout")
 	failed := streamz.NewError(7, errTimeout, "reader")
 	fmt.Println(failed.IsError(), failed.ValueOr(-1), errors.Is(failed.Error(), errTimeout))
-	fmt.Println(failed.Error().Item, failed.Error())
+	se := failed.Error()
+	fmt.Println(se.Item, se.ProcessorName, se.Err)
+	// The error text carries the item and the time of failure. A copy with
+	// a fixed time keeps this example's output stable; the Result's own
+	// StreamError is shared and is not changed.
+	fixed := *se
+	fixed.Timestamp = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	fmt.Println(&fixed)
 	// Output:
-	// 42 sensor-7
+	// 42 sensor-7 true
+	// false metadata key "source" has type string, expected int
 	// true -1 true
-	// 7 reader: timeout
+	// 7 reader timeout
+	// StreamError[reader]: timeout (item: 7, time: 2024-01-02T03:04:05Z)
 }
 
 // The rest of this file holds the Go blocks of README.md, so that they
@@ -171,7 +182,7 @@ func Example_quickStart() {
 	batches := streamz.NewBatcher[Row](streamz.BatchConfig{MaxSize: 500, MaxLatency: 2 * time.Second}, streamz.RealClock).Process(ctx, rows)
 	for r := range batches {
 		if r.IsError() {
-			log.Printf("row %v: %v", r.Error().Item, r.Error())
+			log.Print(r.Error()) // StreamError[batcher]: <cause> (item: [<row>], time: <RFC3339>)
 			continue
 		}
 		insertRows(r.Value())

@@ -131,10 +131,11 @@ func (r Result[T]) GetMetadata(key string) (any, bool) {
 	return v, ok
 }
 
-// HasMetadata reports whether key is present, even if its value is nil.
-func (r Result[T]) HasMetadata(key string) bool {
-	_, ok := r.metadata[key]
-	return ok
+// HasMetadata reports whether r carries any metadata at all; use
+// GetMetadata to ask about one key. A key stored with a nil value still
+// counts, and so does metadata carried by an error result.
+func (r Result[T]) HasMetadata() bool {
+	return len(r.metadata) > 0
 }
 
 // MetadataKeys returns the metadata keys in sorted order, so output built
@@ -154,7 +155,8 @@ func (r Result[T]) MetadataKeys() []string {
 
 // getTyped separates "absent", which is normal, from "present with the wrong
 // type", which means two processors disagree about a key and deserves an
-// error rather than a silent zero value.
+// error rather than a silent zero value. The error text is the previous
+// streamz's, word for word, because users match it in logs and tests.
 func getTyped[V any, T any](r Result[T], key, want string) (V, bool, error) {
 	var zero V
 	raw, ok := r.metadata[key]
@@ -163,35 +165,42 @@ func getTyped[V any, T any](r Result[T], key, want string) (V, bool, error) {
 	}
 	v, ok := raw.(V)
 	if !ok {
-		return zero, false, fmt.Errorf("streamz: metadata %q is %T, not %s", key, raw, want)
+		return zero, false, fmt.Errorf("metadata key %q has type %T, expected %s", key, raw, want)
 	}
 	return v, true, nil
 }
 
 // GetStringMetadata returns the string stored under key. An absent key gives
-// ("", false, nil); a value of another type gives ("", false, err).
-func (r Result[T]) GetStringMetadata(key string) (string, bool, error) {
+// ("", false, nil). A value of another type, including a nil value or a
+// named string type, gives ("", false, err) with the text
+// `metadata key "<key>" has type <type>, expected string`.
+func (r Result[T]) GetStringMetadata(key string) (value string, found bool, err error) {
 	return getTyped[string](r, key, "string")
 }
 
 // GetTimeMetadata returns the time.Time stored under key. An absent key gives
-// (time.Time{}, false, nil); a value of another type gives
-// (time.Time{}, false, err).
-func (r Result[T]) GetTimeMetadata(key string) (time.Time, bool, error) {
+// (time.Time{}, false, nil). A value of another type gives
+// (time.Time{}, false, err) with the text
+// `metadata key "<key>" has type <type>, expected time.Time`.
+func (r Result[T]) GetTimeMetadata(key string) (value time.Time, found bool, err error) {
 	return getTyped[time.Time](r, key, "time.Time")
 }
 
 // GetIntMetadata returns the int stored under key. An absent key gives
-// (0, false, nil); a value of any other type, including other integer types,
-// gives (0, false, err), because converting could silently truncate.
-func (r Result[T]) GetIntMetadata(key string) (int, bool, error) {
+// (0, false, nil). A value of any other type, including other integer types,
+// gives (0, false, err) with the text
+// `metadata key "<key>" has type <type>, expected int`, because converting
+// could silently truncate.
+func (r Result[T]) GetIntMetadata(key string) (value int, found bool, err error) {
 	return getTyped[int](r, key, "int")
 }
 
 // GetDurationMetadata returns the time.Duration stored under key. An absent
-// key gives (0, false, nil); a value of another type, including a plain
-// int64, gives (0, false, err), because the unit would be ambiguous.
-func (r Result[T]) GetDurationMetadata(key string) (time.Duration, bool, error) {
+// key gives (0, false, nil). A value of another type, including a plain
+// int64, gives (0, false, err) with the text
+// `metadata key "<key>" has type <type>, expected time.Duration`, because
+// the unit would be ambiguous.
+func (r Result[T]) GetDurationMetadata(key string) (value time.Duration, found bool, err error) {
 	return getTyped[time.Duration](r, key, "time.Duration")
 }
 
@@ -215,25 +224,25 @@ func NewStreamError[T any](item T, err error, processorName string) *StreamError
 	}
 }
 
-// Error returns "processor: cause". The item is left out because it may be
-// large or sensitive; use String for a full description. A nil Err is
-// reported as "unknown error" and an empty ProcessorName drops the prefix.
+// Error returns
+//
+//	StreamError[<ProcessorName>]: <Err> (item: <Item>, time: <Timestamp>)
+//
+// with Err and Item formatted by %v (a nil Err prints as <nil>) and
+// Timestamp in time.RFC3339 (whole seconds, with its own zone offset). The
+// text is the previous streamz's, word for word, because users match it in
+// logs, alerts and tests. A StreamError whose Err is another StreamError
+// therefore nests both lines. The item is included: wrap Err yourself
+// before logging if items may be large or sensitive.
 func (e *StreamError[T]) Error() string {
-	cause := "unknown error"
-	if e.Err != nil {
-		cause = e.Err.Error()
-	}
-	if e.ProcessorName == "" {
-		return cause
-	}
-	return e.ProcessorName + ": " + cause
+	return fmt.Sprintf("StreamError[%s]: %v (item: %v, time: %s)",
+		e.ProcessorName, e.Err, e.Item, e.Timestamp.Format(time.RFC3339))
 }
 
-// String returns a detailed description including the item and timestamp,
-// intended for debugging and logs rather than for matching.
+// String returns the same text as Error, so that %v, %s and Println give
+// one line whether they see the error as an error or as a Stringer.
 func (e *StreamError[T]) String() string {
-	return fmt.Sprintf("StreamError{processor: %q, item: %v, cause: %v, time: %s}",
-		e.ProcessorName, e.Item, e.Err, e.Timestamp.Format(time.RFC3339Nano))
+	return e.Error()
 }
 
 // Unwrap returns the underlying cause, which may be nil.
