@@ -132,6 +132,15 @@ func paRecv[U any](t *testing.T, out <-chan U) U {
 // or would not come out. It runs rounds times to catch races.
 func paSettleBetween[U any](t *testing.T, rounds int, mid func(ctx context.Context, in <-chan Result[int]) <-chan Result[U], items []int, want []U) {
 	t.Helper()
+	paSettleRounds(t, rounds, mid, items, func(round int, got []U) {
+		require.Equalf(t, want, got, "round %d", round)
+	})
+}
+
+// paSettleRounds is paSettleBetween with the check of the batch left to
+// check.
+func paSettleRounds[U any](t *testing.T, rounds int, mid func(ctx context.Context, in <-chan Result[int]) <-chan Result[U], items []int, check func(round int, got []U)) {
+	t.Helper()
 	const d = 10 * time.Millisecond
 	for round := range rounds {
 		ctx, cancel := context.WithCancel(t.Context())
@@ -146,7 +155,7 @@ func paSettleBetween[U any](t *testing.T, rounds int, mid func(ctx context.Conte
 		clk.Advance(d)
 		got := paRecv(t, out)
 		require.Truef(t, got.IsSuccess(), "round %d: %s", round, describeResult(got))
-		require.Equalf(t, want, got.Value(), "round %d", round)
+		check(round, got.Value())
 		select {
 		case r := <-out:
 			t.Fatalf("round %d: a second output %s", round, describeResult(r))
