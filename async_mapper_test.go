@@ -304,14 +304,14 @@ func TestAsyncMapperNoFnAfterCancel(t *testing.T) {
 }
 
 // When the input closes, the workers have ended by the time the output
-// closes.
+// closes: at most the main goroutine, in its last steps, is still there.
 func TestAsyncMapperNoWorkerLeftAfterClose(t *testing.T) {
 	paModes(t, func(t *testing.T, ordered bool) {
 		synctest.Test(t, func(t *testing.T) {
 			before := runtime.NumGoroutine()
 			a := NewAsyncMapper(paIdentity).WithWorkers(8).WithOrdered(ordered)
 			assert.Len(t, collectResults(a.Process(t.Context(), paFeed(paInts(paSeq(20)...)...))), 20)
-			assert.Equal(t, before, runtime.NumGoroutine())
+			assert.LessOrEqual(t, runtime.NumGoroutine(), before+1)
 		})
 	})
 }
