@@ -235,6 +235,30 @@ func TestAsyncMapperOrderedWindowIsBounded(t *testing.T) {
 	})
 }
 
+// Unordered mode holds at most one item per worker: with nobody reading,
+// it stops taking input once every worker's result is waiting.
+func TestAsyncMapperUnorderedHoldsOneItemPerWorker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const workers = 3
+		a := NewAsyncMapper(paIdentity).WithWorkers(workers).WithOrdered(false)
+		in := make(chan Result[int])
+		var sent atomic.Int32
+		go func() {
+			for i := range 100 {
+				in <- NewSuccess(i)
+				sent.Add(1)
+			}
+			close(in)
+		}()
+		out := a.Process(t.Context(), in)
+		synctest.Wait()
+		assert.EqualValues(t, workers, sent.Load())
+		got := paValues(t, collectResults(out))
+		slices.Sort(got)
+		assert.Equal(t, paSeq(100), got)
+	})
+}
+
 // After cancel nothing is emitted past a gap: with item 0 stalled and the
 // items after it done, cancel closes the output with none of them.
 func TestAsyncMapperOrderedNothingPastAGapAfterCancel(t *testing.T) {
