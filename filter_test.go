@@ -109,4 +109,3 @@ func TestFilterNoPredicateAfterCancel(t *testing.T) {
 func TestFilterSettlesBetweenClockedProcessors(t *testing.T) {
 	paSettleBetween(t, 200, NewFilter(paEven).Process, []int{1, 2, 3, 4, 5, 6}, []int{2, 4, 6})
 }
-
