@@ -16,6 +16,7 @@ import (
 	"runtime/metrics"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -672,4 +673,131 @@ func lateness[U any](b *testing.B, st stage[U]) {
 func percentile(sorted []time.Duration, p int) time.Duration {
 	rank := (len(sorted)*p + 99) / 100
 	return sorted[max(rank, 1)-1]
+}
+
+// ---------------------------------------------------------------------------
+// Plumbing: the clock-less processors against the forward floor.
+
+// paNoAllocs fails a case that should allocate nothing per item; the
+// tolerance covers the goroutines and channels of one Process call.
+func paNoAllocs(b *testing.B, p pumped) {
+	if b.N >= 1000 && float64(p.mallocs)/float64(b.N) > 0.01 {
+		b.Fatalf("%.3f allocations per item, want 0", float64(p.mallocs)/float64(b.N))
+	}
+}
+
+func BenchmarkPlumbing(b *testing.B) {
+	b.Run("mapper-identity", func(b *testing.B) {
+		m := NewMapper(func(_ context.Context, v int) (int, error) { return v, nil })
+		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, pump(b, buf, m.Process, nil)) })
+	})
+	b.Run("filter-true", func(b *testing.B) {
+		f := NewFilter(func(int) bool { return true })
+		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, pump(b, buf, f.Process, nil)) })
+	})
+	b.Run("tap-empty", func(b *testing.B) {
+		tp := NewTap(func(Result[int]) {})
+		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, pump(b, buf, tp.Process, nil)) })
+	})
+	b.Run("sample-1", func(b *testing.B) {
+		s := NewSample[int](1)
+		eachInBuf(b, func(b *testing.B, buf int) {
+			if p := pump(b, buf, s.Process, nil); p.outputs != b.N {
+				b.Fatalf("kept %d of %d", p.outputs, b.N)
+			}
+		})
+	})
+	b.Run("buffer-0", func(b *testing.B) {
+		bf := NewBuffer[int](0)
+		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, pump(b, buf, bf.Process, nil)) })
+	})
+	b.Run("buffer-128", func(b *testing.B) {
+		bf := NewBuffer[int](128)
+		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, pump(b, buf, bf.Process, nil)) })
+	})
+}
+
+// BenchmarkAsyncMapperSleep1ms maps with an fn that blocks for 1 ms, on 1
+// and on 8 workers, in both modes: ns/op is the time per item, so the
+// speedup of 8 workers is the ratio of the two.
+func BenchmarkAsyncMapperSleep1ms(b *testing.B) {
+	fn := func(_ context.Context, v int) (int, error) {
+		time.Sleep(time.Millisecond)
+		return v, nil
+	}
+	for _, ordered := range []bool{true, false} {
+		for _, workers := range []int{1, 8} {
+			b.Run(fmt.Sprintf("ordered=%v/workers=%d", ordered, workers), func(b *testing.B) {
+				a := NewAsyncMapper(fn).WithWorkers(workers).WithOrdered(ordered)
+				if p := pump(b, 0, a.Process, nil); p.outputs != b.N {
+					b.Fatalf("emitted %d of %d", p.outputs, b.N)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkAsyncMapperStalledHead measures what an ordered AsyncMapper
+// holds while its first item is stalled and the input has plenty more:
+// each item is a 64 KiB slice, and once the AsyncMapper has stopped taking
+// input the live heap, in items, must stay under bufferSize + workers. One
+// op is one such stream. The wait for it to stop taking input is a poll:
+// this measures a steady state, it synchronises nothing.
+func BenchmarkAsyncMapperStalledHead(b *testing.B) {
+	const (
+		itemSize   = 64 << 10
+		bufferSize = 100
+		workers    = 8
+		items      = 2000
+	)
+	var held float64
+	b.ReportAllocs()
+	for range b.N {
+		b.StopTimer()
+		before := settledMem()
+		b.StartTimer()
+		release := make(chan struct{})
+		var calls, sent atomic.Int64
+		a := NewAsyncMapper(func(_ context.Context, v []byte) ([]byte, error) {
+			if v[0] == 1 {
+				<-release
+			}
+			calls.Add(1)
+			return v, nil
+		}).WithWorkers(workers).WithBufferSize(bufferSize)
+		in := make(chan Result[[]byte])
+		go func() {
+			for i := range items {
+				v := make([]byte, itemSize)
+				v[0] = byte(min(i+1, 2)) // the first item is the stalled one
+				in <- NewSuccess(v)
+				sent.Add(1)
+			}
+			close(in)
+		}()
+		out := a.Process(context.Background(), in)
+		for calls.Load() < bufferSize-1 || sent.Load() < bufferSize {
+			time.Sleep(100 * time.Microsecond)
+		}
+		time.Sleep(20 * time.Millisecond) // room for an unbounded design to go on
+		b.StopTimer()
+		after := settledMem()
+		held += (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / itemSize
+		if s := sent.Load(); s > bufferSize {
+			b.Fatalf("took %d items with the head stalled, window %d", s, bufferSize)
+		}
+		b.StartTimer()
+		close(release)
+		n := 0
+		for range out {
+			n++
+		}
+		if n != items {
+			b.Fatalf("emitted %d of %d", n, items)
+		}
+	}
+	b.ReportMetric(held/float64(b.N), "held-items")
+	if held/float64(b.N) >= bufferSize+workers {
+		b.Fatalf("held %.1f items, want under %d", held/float64(b.N), bufferSize+workers)
+	}
 }

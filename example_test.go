@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -263,4 +264,128 @@ func TestReadmeGoBlocks(t *testing.T) {
 			t.Errorf("this README.md Go block is not in example_test.go:\n%s", b[1])
 		}
 	}
+}
+
+func ExampleMapper() {
+	ctx := context.Background()
+	in := make(chan streamz.Result[string], 3)
+	in <- streamz.NewSuccess("42")
+	in <- streamz.NewSuccess("forty-two")
+	in <- streamz.NewSuccess("7")
+	close(in)
+
+	parse := streamz.NewMapper(func(_ context.Context, s string) (int, error) {
+		return strconv.Atoi(s)
+	}).WithName("parse")
+	for r := range parse.Process(ctx, in) {
+		if r.IsError() {
+			fmt.Println("failed:", r.Error().ProcessorName)
+			continue
+		}
+		fmt.Println(r.Value())
+	}
+	// Output:
+	// 42
+	// failed: parse
+	// 7
+}
+
+func ExampleAsyncMapper() {
+	ctx := context.Background()
+	in := make(chan streamz.Result[int], 5)
+	for i := 1; i <= 5; i++ {
+		in <- streamz.NewSuccess(i)
+	}
+	close(in)
+
+	// Up to 3 calls run at once; ordered mode (the default) emits in input
+	// order whatever each call's latency.
+	square := streamz.NewAsyncMapper(func(_ context.Context, v int) (int, error) {
+		time.Sleep(time.Duration(5-v) * time.Millisecond)
+		return v * v, nil
+	}).WithWorkers(3)
+	for r := range square.Process(ctx, in) {
+		fmt.Println(r.Value())
+	}
+	// Output:
+	// 1
+	// 4
+	// 9
+	// 16
+	// 25
+}
+
+func ExampleFilter() {
+	ctx := context.Background()
+	in := make(chan streamz.Result[int], 6)
+	for i := 1; i <= 6; i++ {
+		in <- streamz.NewSuccess(i)
+	}
+	close(in)
+
+	even := streamz.NewFilter(func(v int) bool { return v%2 == 0 })
+	for r := range even.Process(ctx, in) {
+		fmt.Println(r.Value())
+	}
+	// Output:
+	// 2
+	// 4
+	// 6
+}
+
+func ExampleTap() {
+	ctx := context.Background()
+	in := make(chan streamz.Result[string], 2)
+	in <- streamz.NewSuccess("order 1")
+	in <- streamz.NewError("order 2", errors.New("declined"), "payments")
+	close(in)
+
+	seen := 0
+	count := streamz.NewTap(func(streamz.Result[string]) { seen++ })
+	for r := range count.Process(ctx, in) {
+		fmt.Println(r.IsError())
+	}
+	fmt.Println("seen:", seen)
+	// Output:
+	// false
+	// true
+	// seen: 2
+}
+
+func ExampleBuffer() {
+	ctx := context.Background()
+	in := make(chan streamz.Result[int])
+	out := streamz.NewBuffer[int](3).Process(ctx, in)
+
+	// The producer runs three items ahead of a consumer that has not
+	// started reading.
+	for i := 1; i <= 3; i++ {
+		in <- streamz.NewSuccess(i)
+	}
+	close(in)
+	for r := range out {
+		fmt.Println(r.Value())
+	}
+	// Output:
+	// 1
+	// 2
+	// 3
+}
+
+func ExampleSample() {
+	ctx := context.Background()
+	in := make(chan streamz.Result[int], 1000)
+	for i := range 1000 {
+		in <- streamz.NewSuccess(i)
+	}
+	close(in)
+
+	// Rate 1 keeps everything; any rate keeps every error.
+	kept := 0
+	for range streamz.NewSample[int](1).Process(ctx, in) {
+		kept++
+	}
+	fmt.Println("kept:", kept)
+	// Output:
+	// kept: 1000
 }
