@@ -98,7 +98,7 @@ func TestFanInMergesUntouchedKeepingOrderPerInput(t *testing.T) {
 	errA := NewError(-1, errors.New("bad"), "up").WithMetadata("k", "v")
 	for i := range 50 {
 		a <- NewSuccess(i)
-		b <- NewSuccess(1000 + i).WithMetadata("src", "b")
+		b <- NewSuccess(1000+i).WithMetadata("src", "b")
 	}
 	a <- errA
 	close(a)

@@ -160,7 +160,7 @@ func TestFanOutSettlesBetweenClockedStages(t *testing.T) {
 		require.Equal(t, []int{1, 2}, pbBatch(t, b), "iteration %d", i)
 		in <- NewSuccess(3)
 		clk.Advance(d)
-		in <- NewSuccess(4) // 3's batch is open since 3.5d, due at 5d
+		in <- NewSuccess(4)    // 3's batch is open since 3.5d, due at 5d
 		clk.Advance(3 * d / 2) // 4 joins it at 4.5d
 		require.Equal(t, []int{3, 4}, pbBatch(t, a), "iteration %d", i)
 		require.Equal(t, []int{3, 4}, pbBatch(t, b), "iteration %d", i)
