@@ -75,19 +75,19 @@ func TestDeadLetterQueueDropsAfter10ms(t *testing.T) {
 	in := make(chan Result[int])
 	succ, fail := dlq.Process(ctx, in)
 
-	in <- NewSuccess(1)
+	pbSend(t, in, NewSuccess(1))
 	clk.Advance(10*time.Millisecond - time.Nanosecond)
 	assert.Zero(t, dlq.DroppedCount(), "dropped before 10 ms")
 	clk.Advance(time.Nanosecond)
 	assert.Equal(t, uint64(1), dlq.DroppedCount())
 
 	for i := range 3 {
-		in <- NewError(10+i, errors.New("bad"), "up")
+		pbSend(t, in, NewError(10+i, errors.New("bad"), "up"))
 		clk.Advance(15 * time.Millisecond)
 		assert.Equal(t, uint64(2+i), dlq.DroppedCount(), "one drop per 15 ms advance")
 	}
 
-	in <- NewSuccess(3)
+	pbSend(t, in, NewSuccess(3))
 	clk.Advance(9 * time.Millisecond)
 	requireSuccessValue(t, pbRecv(t, succ), 3)
 	clk.BlockUntilReady()
@@ -173,25 +173,26 @@ func TestDeadLetterQueueCancel(t *testing.T) {
 	})
 }
 
-// When the input closes, failure is closed before success.
+// When the input closes, failure is closed before success. The observer is
+// parked in a select on both, so the first close wakes it with its own case.
 func TestDeadLetterQueueClosesFailureFirst(t *testing.T) {
-	for range 200 {
+	synctest.Test(t, func(t *testing.T) {
 		in := make(chan Result[int])
 		succ, fail := NewDeadLetterQueue[int](NewFakeClock()).Process(t.Context(), in)
-		failClosedFirst := make(chan bool)
+		first := make(chan string, 1)
 		go func() {
-			for range succ {
-			}
 			select {
-			case _, open := <-fail:
-				failClosedFirst <- !open
-			default:
-				failClosedFirst <- false
+			case <-succ:
+				first <- "success"
+			case <-fail:
+				first <- "failure"
 			}
 		}()
+		synctest.Wait()
 		close(in)
-		require.True(t, <-failClosedFirst, "success closed while failure was open")
-	}
+		assert.Equal(t, "failure", <-first)
+		pbAllClosed(t, succ, fail)
+	})
 }
 
 // On RealClock, a consumer slower than 10 ms per item loses items, as the

@@ -37,6 +37,16 @@ func pbRecv[T any](t *testing.T, out <-chan Result[T]) Result[T] {
 	panic("unreachable")
 }
 
+// pbSend sends r on in, failing if nobody takes it within pbGuard.
+func pbSend[T any](t *testing.T, in chan<- Result[T], r Result[T]) {
+	t.Helper()
+	select {
+	case in <- r:
+	case <-time.After(pbGuard):
+		t.Fatalf("input not taken within %v", pbGuard)
+	}
+}
+
 // pbBatch receives one batch from out and returns its values.
 func pbBatch(t *testing.T, out <-chan Result[[]int]) []int {
 	t.Helper()
