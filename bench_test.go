@@ -801,3 +801,166 @@ func BenchmarkAsyncMapperStalledHead(b *testing.B) {
 		b.Fatalf("held %.1f items, want under %d", held/float64(b.N), bufferSize+workers)
 	}
 }
+
+// ---------------------------------------------------------------------------
+// FanIn and FanOut, each against the hand-written goroutines it replaces:
+// a merge of one goroutine per input, and a broadcast loop, both with a
+// select on ctx around every send. Both sides of each pair run in the same
+// benchmark, so that their ratio is measured in one run.
+
+// pbFanWidth is the number of inputs merged and of outputs broadcast to.
+const pbFanWidth = 4
+
+// pbMergeStage is anything shaped like FanIn.Process.
+type pbMergeStage func(ctx context.Context, ins ...<-chan Result[int]) <-chan Result[int]
+
+// pbRefMerge forwards each input in a goroutine of its own and closes the
+// output once all have ended.
+func pbRefMerge(ctx context.Context, ins ...<-chan Result[int]) <-chan Result[int] {
+	out := make(chan Result[int])
+	var wg sync.WaitGroup
+	for _, in := range ins {
+		wg.Go(func() {
+			for r := range in {
+				select {
+				case out <- r:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+	return out
+}
+
+// pbRefBroadcast sends every item to each output in turn.
+func pbRefBroadcast(ctx context.Context, in <-chan Result[int], count int) []<-chan Result[int] {
+	outs := make([]chan Result[int], count)
+	views := make([]<-chan Result[int], count)
+	for i := range outs {
+		outs[i] = make(chan Result[int])
+		views[i] = outs[i]
+	}
+	go func() {
+		defer func() {
+			for _, out := range outs {
+				close(out)
+			}
+		}()
+		for r := range in {
+			for _, out := range outs {
+				select {
+				case out <- r:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return views
+}
+
+// pbPumpMerge pushes b.N items, spread over pbFanWidth inputs of capacity
+// buf, through merge and drains its output, timing only that.
+func pbPumpMerge(b *testing.B, buf int, merge pbMergeStage) {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ins := make([]chan Result[int], pbFanWidth)
+	views := make([]<-chan Result[int], pbFanWidth)
+	for i := range ins {
+		ins[i] = make(chan Result[int], buf)
+		views[i] = ins[i]
+	}
+	out := merge(ctx, views...)
+	n := b.N
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs := ms.Mallocs
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i, in := range ins {
+		go func() {
+			for j := i; j < n; j += pbFanWidth {
+				in <- NewSuccess(j)
+			}
+			close(in)
+		}()
+	}
+	got := 0
+	for range out {
+		got++
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&ms)
+	if got != n {
+		b.Fatalf("merged %d of %d", got, n)
+	}
+	perItem(b, float64(ms.Mallocs-mallocs), "allocs/item")
+}
+
+// pbPumpBroadcast pushes b.N items through broadcast, over an input of
+// capacity buf, and drains every output in a goroutine of its own.
+func pbPumpBroadcast(b *testing.B, buf int, broadcast func(ctx context.Context, in <-chan Result[int]) []<-chan Result[int]) {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in := make(chan Result[int], buf)
+	outs := broadcast(ctx, in)
+	n := b.N
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs := ms.Mallocs
+	b.ReportAllocs()
+	b.ResetTimer()
+	go func() {
+		for i := range n {
+			in <- NewSuccess(i)
+		}
+		close(in)
+	}()
+	counts := make([]int, len(outs))
+	var wg sync.WaitGroup
+	for i, out := range outs {
+		wg.Go(func() {
+			for range out {
+				counts[i]++
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	runtime.ReadMemStats(&ms)
+	for i, c := range counts {
+		if c != n {
+			b.Fatalf("output %d got %d of %d", i, c, n)
+		}
+	}
+	perItem(b, float64(ms.Mallocs-mallocs), "allocs/item")
+}
+
+func BenchmarkFanIn(b *testing.B) {
+	b.Run("streamz", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) { pbPumpMerge(b, buf, NewFanIn[int]().Process) })
+	})
+	b.Run("merge", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) { pbPumpMerge(b, buf, pbRefMerge) })
+	})
+}
+
+func BenchmarkFanOut(b *testing.B) {
+	b.Run("streamz", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) { pbPumpBroadcast(b, buf, NewFanOut[int](pbFanWidth).Process) })
+	})
+	b.Run("broadcast", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			pbPumpBroadcast(b, buf, func(ctx context.Context, in <-chan Result[int]) []<-chan Result[int] {
+				return pbRefBroadcast(ctx, in, pbFanWidth)
+			})
+		})
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -388,4 +389,148 @@ func ExampleSample() {
 	fmt.Println("kept:", kept)
 	// Output:
 	// kept: 1000
+}
+
+// The examples below are for FanIn, FanOut, Switch, Partition and
+// DeadLetterQueue.
+
+func ExampleFanIn() {
+	ctx := context.Background()
+	web := make(chan streamz.Result[string], 2)
+	mobile := make(chan streamz.Result[string], 2)
+	web <- streamz.NewSuccess("web: login")
+	web <- streamz.NewSuccess("web: logout")
+	mobile <- streamz.NewSuccess("mobile: login")
+	close(web)
+	close(mobile)
+
+	// How inputs interleave is unspecified; each keeps its own order.
+	var got []string
+	for r := range streamz.NewFanIn[string]().Process(ctx, web, mobile) {
+		got = append(got, r.Value())
+	}
+	sort.Strings(got)
+	fmt.Println(strings.Join(got, "\n"))
+	// Output:
+	// mobile: login
+	// web: login
+	// web: logout
+}
+
+func ExampleFanOut() {
+	ctx := context.Background()
+	in := make(chan streamz.Result[int], 3)
+	for i := 1; i <= 3; i++ {
+		in <- streamz.NewSuccess(i)
+	}
+	close(in)
+
+	outs := streamz.NewFanOut[int](2).Process(ctx, in)
+	// The outputs move in lock step: every item reaches output 0, then
+	// output 1, before the next is taken.
+	for r := range outs[0] {
+		fmt.Println("audit", r.Value(), "metrics", (<-outs[1]).Value())
+	}
+	// Output:
+	// audit 1 metrics 1
+	// audit 2 metrics 2
+	// audit 3 metrics 3
+}
+
+func ExampleSwitch() {
+	ctx := context.Background()
+	type Payment struct {
+		ID     string
+		Amount int
+	}
+	other := "standard"
+	sw := streamz.NewSwitch[Payment](func(p Payment) string {
+		if p.Amount >= 1000 {
+			return "review"
+		}
+		return "fast"
+	}, streamz.SwitchConfig[string]{DefaultKey: &other, BufferSize: 10})
+	// Add routes before Process: an item with no route yet is dropped.
+	review := sw.AddRoute("review")
+	standard := sw.AddRoute("standard") // "fast" has no route: these go here
+
+	in := make(chan streamz.Result[Payment], 3)
+	in <- streamz.NewSuccess(Payment{"p1", 20})
+	in <- streamz.NewSuccess(Payment{"p2", 5000})
+	in <- streamz.NewError(Payment{"p3", 7}, errors.New("card declined"), "gateway")
+	close(in)
+	_, errs := sw.Process(ctx, in)
+
+	for r := range review {
+		fmt.Println("review:", r.Value().ID)
+	}
+	for r := range standard {
+		route, _ := r.GetMetadata("route")
+		fmt.Println("standard:", r.Value().ID, "route", route)
+	}
+	for r := range errs {
+		fmt.Println("error:", r.Error().Err)
+	}
+	// Output:
+	// review: p2
+	// standard: p1 route standard
+	// error: card declined
+}
+
+func ExamplePartition() {
+	ctx := context.Background()
+	// Equal keys always share a partition: FNV-1a of the key, mod 4.
+	p, err := streamz.NewHashPartition(4, func(user string) string { return user }, 10)
+	if err != nil {
+		panic(err)
+	}
+	in := make(chan streamz.Result[string], 4)
+	for _, user := range []string{"apple", "banana", "apple", "k1"} {
+		in <- streamz.NewSuccess(user)
+	}
+	close(in)
+
+	for i, part := range p.Process(ctx, in) {
+		for r := range part {
+			strategy, _, _ := r.GetStringMetadata(streamz.MetadataPartitionStrategy)
+			fmt.Println(i, r.Value(), strategy)
+		}
+	}
+	// Output:
+	// 0 banana hash
+	// 1 k1 hash
+	// 3 apple hash
+	// 3 apple hash
+}
+
+func ExampleDeadLetterQueue() {
+	defer log.SetOutput(log.Writer())
+	defer log.SetFlags(log.Flags())
+	log.SetOutput(os.Stdout)
+	log.SetFlags(0)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clock := streamz.NewFakeClock()
+	dlq := streamz.NewDeadLetterQueue[string](clock).WithName("orders")
+	in := make(chan streamz.Result[string])
+	success, _ := dlq.Process(ctx, in) // nobody reads failures
+
+	in <- streamz.NewSuccess("order 1")
+	fmt.Println((<-success).Value())
+
+	// An item its consumer does not take within 10 ms is dropped.
+	// (The error's timestamp is fixed here only so that the log line is
+	// reproducible.)
+	in <- streamz.NewError("order 2", errors.New("out of stock"), "inventory").
+		MapError(func(se *streamz.StreamError[string]) *streamz.StreamError[string] {
+			se.Timestamp = streamz.FakeClockStart
+			return se
+		})
+	clock.Advance(10 * time.Millisecond)
+	fmt.Println("dropped:", dlq.DroppedCount())
+	// Output:
+	// order 1
+	// DLQ[orders]: Dropped item from failure channel - StreamError[inventory]: out of stock (item: order 2, time: 2024-01-01T00:00:00Z)
+	// dropped: 1
 }
