@@ -964,3 +964,129 @@ func BenchmarkFanOut(b *testing.B) {
 		})
 	})
 }
+
+// ---------------------------------------------------------------------------
+// Windows. BENCHMARKS.md's "Windows" section has the figures.
+
+// winStepClock is a clock for the window benchmarks whose time moves by
+// step at every reading, so that windows open and close on the time-first
+// rule at a fixed number of items each, with no timer ever firing: its
+// AfterFunc timers never fire. It measures the loops' CPU work; the
+// RealClock cases measure them with a real timer armed.
+type winStepClock struct {
+	base  time.Time
+	step  time.Duration
+	reads atomic.Int64
+}
+
+func (c *winStepClock) Now() time.Time {
+	return c.base.Add(time.Duration(c.reads.Add(1)) * c.step)
+}
+func (c *winStepClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+func (c *winStepClock) AfterFunc(time.Duration, func()) Timer {
+	return &frozenTimer{armed: true}
+}
+func (c *winStepClock) After(time.Duration) <-chan time.Time { panic("unused") }
+func (c *winStepClock) NewTimer(time.Duration) Timer         { panic("unused") }
+func (c *winStepClock) NewTicker(time.Duration) Ticker       { panic("unused") }
+func (c *winStepClock) Sleep(time.Duration)                  { panic("unused") }
+func (c *winStepClock) WithTimeout(context.Context, time.Duration) (context.Context, context.CancelFunc) {
+	panic("unused")
+}
+func (c *winStepClock) WithDeadline(context.Context, time.Time) (context.Context, context.CancelFunc) {
+	panic("unused")
+}
+
+func winNewStepClock() *winStepClock {
+	return &winStepClock{base: time.Unix(0, 0), step: time.Microsecond}
+}
+
+// winReportOutputs reports allocations per output Result and checks the
+// count.
+func winReportOutputs(b *testing.B, p pumped, want int) {
+	b.Helper()
+	if want >= 0 && p.outputs != want {
+		b.Fatalf("emitted %d, want %d", p.outputs, want)
+	}
+	if p.outputs > 0 {
+		b.ReportMetric(float64(p.mallocs)/float64(p.outputs), "allocs/result")
+	}
+	perItem(b, float64(p.outputs), "results/item")
+}
+
+// BenchmarkWindow: one op is one input item; every item comes out (once
+// per window it is in), at its window's end or at close, so ns/op includes
+// the emission.
+func BenchmarkWindow(b *testing.B) {
+	// tumbling/hour: one window open for the whole run on RealClock, with
+	// its timer armed; everything goes out at close.
+	b.Run("tumbling/hour", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			p := pump(b, buf, NewTumblingWindow[int](time.Hour, RealClock).Process, nil)
+			winReportOutputs(b, p, b.N)
+		})
+	})
+	// tumbling/100: windows of 100 items on the step clock.
+	b.Run("tumbling/100", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			clk := winNewStepClock()
+			p := pump(b, buf, NewTumblingWindow[int](100*clk.step, clk).Process, nil)
+			winReportOutputs(b, p, b.N)
+		})
+	})
+	// sliding/400by100: size/slide = 4 on the step clock, so each item is
+	// in 4 windows of 400 items.
+	b.Run("sliding/400by100", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			clk := winNewStepClock()
+			p := pump(b, buf, NewSlidingWindow[int](400*clk.step, clk).WithSlide(100*clk.step).Process, nil)
+			winReportOutputs(b, p, -1)
+		})
+	})
+	// session/keys=10000: items cycle over 10,000 live sessions on
+	// RealClock with a gap of an hour; everything goes out at close.
+	b.Run("session/keys=10000", func(b *testing.B) {
+		keys := make([]string, scaleStreams)
+		for i := range keys {
+			keys[i] = fmt.Sprint("user-", i)
+		}
+		keyOf := func(r Result[int]) string { return keys[r.ValueOr(0)%len(keys)] }
+		eachInBuf(b, func(b *testing.B, buf int) {
+			p := pump(b, buf, NewSessionWindow(keyOf, RealClock).WithGap(time.Hour).Process, nil)
+			winReportOutputs(b, p, b.N)
+		})
+	})
+}
+
+// BenchmarkWindowSessionScale opens scaleStreams sessions of one item each
+// on one Process call and measures the heap they hold once idle, with and
+// without their items (a Result[int] is 24 B, held in a slice of one).
+func BenchmarkWindowSessionScale(b *testing.B) {
+	keys := make([]string, scaleStreams)
+	for i := range keys {
+		keys[i] = fmt.Sprint("user-", i)
+	}
+	keyOf := func(r Result[int]) string { return keys[r.ValueOr(0)] }
+	w := NewSessionWindow(keyOf, RealClock).WithGap(time.Hour)
+	var heap float64
+	b.ReportAllocs()
+	for range b.N {
+		ctx, cancel := context.WithCancel(context.Background())
+		in := make(chan Result[int])
+		out := w.Process(ctx, in)
+		in <- NewSuccess(0) // the loop's own allocations come first
+		before := settledMem()
+		for i := 1; i < scaleStreams; i++ {
+			in <- NewSuccess(i)
+		}
+		in <- NewSuccess(0) // the loop has placed every item
+		after := settledMem()
+		heap += float64(after.HeapAlloc) - float64(before.HeapAlloc)
+		cancel()
+		for range out {
+		}
+	}
+	per := heap / float64(b.N) / float64(scaleStreams-1)
+	b.ReportMetric(per, "heap-B/session")
+	b.ReportMetric(per-24, "heap-B/session-beyond-items")
+}

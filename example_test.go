@@ -534,3 +534,116 @@ func ExampleDeadLetterQueue() {
 	// DLQ[orders]: Dropped item from failure channel - StreamError[inventory]: out of stock (item: order 2, time: 2024-01-01T00:00:00Z)
 	// dropped: 1
 }
+
+// winExampleLine prints a windowed Result: its value and its window,
+// relative to the FakeClock's start.
+func winExampleLine(r streamz.Result[string]) string {
+	meta, err := streamz.GetWindowMetadata(r)
+	if err != nil {
+		return err.Error()
+	}
+	s := fmt.Sprintf("%s [%v, %v)", r.ValueOr("error"), meta.Start.Sub(streamz.FakeClockStart), meta.End.Sub(streamz.FakeClockStart))
+	if meta.SessionKey != nil {
+		s += " " + *meta.SessionKey
+	}
+	return s
+}
+
+func ExampleTumblingWindow() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[string])
+	out := streamz.NewTumblingWindow[string](time.Minute, clock).Process(ctx, in)
+
+	in <- streamz.NewSuccess("a")
+	clock.Advance(30 * time.Second)
+	in <- streamz.NewSuccess("b")
+	clock.Advance(30 * time.Second) // the first window ends: a and b go out
+	fmt.Println(winExampleLine(<-out))
+	fmt.Println(winExampleLine(<-out))
+
+	in <- streamz.NewSuccess("c") // at exactly 1m: the next window
+	close(in)                     // closing flushes the partial window
+	for r := range out {
+		fmt.Println(winExampleLine(r))
+	}
+	// Output:
+	// a [0s, 1m0s)
+	// b [0s, 1m0s)
+	// c [1m0s, 2m0s)
+}
+
+func ExampleSlidingWindow() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[string])
+	out := streamz.NewSlidingWindow[string](time.Minute, clock).WithSlide(30*time.Second).Process(ctx, in)
+
+	in <- streamz.NewSuccess("a") // anchors the grid: windows start every 30s from here
+	clock.Advance(40 * time.Second)
+	in <- streamz.NewSuccess("b") // in [0s, 1m) and [30s, 1m30s)
+	clock.Advance(20 * time.Second)
+	fmt.Println(winExampleLine(<-out))
+	fmt.Println(winExampleLine(<-out))
+	close(in)
+	for r := range out {
+		fmt.Println(winExampleLine(r))
+	}
+	// Output:
+	// a [0s, 1m0s)
+	// b [0s, 1m0s)
+	// b [30s, 1m30s)
+}
+
+func ExampleSessionWindow() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[string])
+	user := func(r streamz.Result[string]) string {
+		if r.IsError() {
+			return r.Error().Item
+		}
+		return r.Value()
+	}
+	out := streamz.NewSessionWindow(user, clock).WithGap(time.Minute).Process(ctx, in)
+
+	in <- streamz.NewSuccess("ann")
+	clock.Advance(30 * time.Second)
+	in <- streamz.NewSuccess("bob") // bob's session ends at 1m30s
+	clock.Advance(15 * time.Second)
+	in <- streamz.NewSuccess("ann") // ann's session now ends at 1m45s
+	clock.Advance(45 * time.Second)
+	fmt.Println(winExampleLine(<-out))
+	clock.Advance(15 * time.Second)
+	fmt.Println(winExampleLine(<-out))
+	fmt.Println(winExampleLine(<-out))
+	close(in)
+	for range out {
+	}
+	// Output:
+	// bob [30s, 1m30s) bob
+	// ann [0s, 1m45s) ann
+	// ann [0s, 1m45s) ann
+}
+
+func ExampleWindowCollector() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[int])
+	windows := streamz.NewTumblingWindow[int](time.Minute, clock).Process(ctx, in)
+	out := streamz.NewWindowCollector[int]().Process(ctx, windows)
+
+	in <- streamz.NewSuccess(1)
+	in <- streamz.NewError(2, errors.New("bad reading"), "sensor")
+	clock.Advance(time.Minute)
+	in <- streamz.NewSuccess(3)
+	// The collector emits when its input closes: close the source and the
+	// window flushes, closes, and the collector emits.
+	close(in)
+	for c := range out {
+		fmt.Println(c.Start.Sub(streamz.FakeClockStart), c.Values(), c.ErrorCount())
+	}
+	// Output:
+	// 0s [1] 1
+	// 1m0s [3] 0
+}

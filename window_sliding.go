@@ -1,0 +1,196 @@
+package streamz
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// SlidingWindow groups items into windows of one size whose starts are a
+// slide apart, by the time the processor receives them. The slide is size
+// unless WithSlide sets it.
+//
+// When slide == size the windows tumble, exactly as [TumblingWindow]'s do:
+// [A + k·size, A + (k+1)·size) with A the clock's reading when Process is
+// called.
+//
+// Otherwise the grid is anchored at F, the time the first item is
+// received: windows start at F + k·slide for k >= 0, and an item received
+// at t joins every window [S, S+size) of that grid with S <= t < S+size,
+// which is size/slide windows once the stream has run for size (fewer at
+// the start, and never a window that does not contain it). When slide >
+// size, the grid has gaps between windows, and an item received in a gap
+// belongs to no window and is dropped.
+//
+// In both modes windows are half-open, so an item received exactly at a
+// window's End is not in it. Each window's items are emitted together, in
+// arrival order, each as its own Result decorated with the window's
+// metadata (window_start, window_end, window_type "sliding", window_size,
+// window_slide), at exactly the window's End, before any input that
+// arrives at or after it is placed. Windows due together go out in order of
+// End, then Start. One item is emitted once per window it is in; the copies
+// share the value and the error. Empty windows emit nothing. Error Results
+// are windowed like successes.
+type SlidingWindow[T any] struct {
+	name  string
+	clock Clock
+	size  time.Duration
+	slide time.Duration
+}
+
+// NewSlidingWindow returns a SlidingWindow of windows of length size with
+// slide size (so tumbling until WithSlide changes it), timed by clock. A
+// nil clock means RealClock. It panics if size <= 0.
+func NewSlidingWindow[T any](size time.Duration, clock Clock) *SlidingWindow[T] {
+	if size <= 0 {
+		panic(fmt.Sprintf("streamz: NewSlidingWindow: size must be positive, got %v", size))
+	}
+	if clock == nil {
+		clock = RealClock
+	}
+	return &SlidingWindow[T]{name: "sliding-window", clock: clock, size: size, slide: size}
+}
+
+// WithSlide sets the step between window starts and returns w. It panics if
+// slide <= 0. A Process call already running keeps the slide it started
+// with.
+func (w *SlidingWindow[T]) WithSlide(slide time.Duration) *SlidingWindow[T] {
+	if slide <= 0 {
+		panic(fmt.Sprintf("streamz: SlidingWindow.WithSlide: slide must be positive, got %v", slide))
+	}
+	w.slide = slide
+	return w
+}
+
+// WithName sets the name returned by Name and returns w.
+func (w *SlidingWindow[T]) WithName(name string) *SlidingWindow[T] {
+	w.name = name
+	return w
+}
+
+// Name returns the processor's name, "sliding-window" by default.
+func (w *SlidingWindow[T]) Name() string { return w.name }
+
+// Process windows in and returns the output channel, which is unbuffered.
+//
+// When in is closed, every window that holds items is emitted at once, in
+// order of End, then Start, with its planned End, and then the output is
+// closed. When ctx is cancelled, the output is closed promptly without
+// emitting the pending windows, even if nobody is reading; to get them,
+// close the input and drain the output. Each call keeps its own state and
+// its own copy of size and slide.
+func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
+	size, slide := w.size, w.slide
+	if slide == size {
+		return processGrid(ctx, w.clock, in, size, &slide)
+	}
+	out := make(chan Result[T])
+	lp := newLoop(ctx, w.clock, in, out)
+	timer := newPeriodTimer(w.clock)
+	go func() {
+		defer lp.exit()
+		defer close(out)
+		defer timer.disarm()
+
+		boxes := windowBoxes{typ: string(WindowTypeSliding), size: size, slide: slide}
+		var bufs windowBuffers[T]
+		// open holds the windows with items, by ascending k, so by
+		// ascending End and Start: an item joins the open windows and
+		// windows after them, and every window before the ones it joins
+		// has ended and gone out first (the time-first rule).
+		type slidingWin struct {
+			start time.Duration // since the timer's base
+			items []Result[T]
+		}
+		var open []slidingWin
+		var anchor time.Duration // F, since the timer's base
+		anchored := false
+
+		emitWin := func(win *slidingWin) bool {
+			boxes.start, boxes.end = timer.base.Add(win.start), timer.base.Add(win.start+size)
+			ok := emitWindow(lp, out, win.items, &boxes)
+			bufs.put(win.items)
+			win.items = nil
+			return ok
+		}
+		// emitDue emits, in order, every open window whose End now has
+		// reached, and re-arms the timer for the next End, if any.
+		emitDue := func(now time.Duration) bool {
+			n := 0
+			for n < len(open) && now >= open[n].start+size {
+				n++
+			}
+			if n == 0 {
+				return true
+			}
+			if n == len(open) {
+				timer.disarm()
+			} else {
+				timer.schedule(open[n].start+size, now)
+			}
+			for i := range n {
+				if !emitWin(&open[i]) {
+					return false
+				}
+			}
+			m := copy(open, open[n:])
+			clear(open[m:])
+			open = open[:m]
+			return true
+		}
+
+		for {
+			r, ok, gotEvent, stop := receive(lp, timer.events, in)
+			switch {
+			case stop:
+				return
+			case gotEvent:
+				timer.taken()
+				if !emitDue(timer.now()) {
+					return
+				}
+			case !ok:
+				for i := range open {
+					if !emitWin(&open[i]) {
+						return
+					}
+				}
+				return
+			default:
+				now := timer.now()
+				if !emitDue(now) {
+					return
+				}
+				if !anchored {
+					anchor, anchored = now, true
+				}
+				// The windows that contain now are k in [lo, hi]: those
+				// with start <= now < start+size.
+				rel := now - anchor
+				hi := rel / slide
+				lo := time.Duration(0)
+				if rel >= size {
+					lo = (rel-size)/slide + 1
+				}
+				if lo > hi {
+					continue // in a gap of a grid with slide > size
+				}
+				wasEmpty := len(open) == 0
+				for i := range open {
+					open[i].items = append(open[i].items, r)
+				}
+				next := lo
+				if len(open) > 0 {
+					next = max(next, (open[len(open)-1].start-anchor)/slide+1)
+				}
+				for k := next; k <= hi; k++ {
+					open = append(open, slidingWin{start: anchor + k*slide, items: append(bufs.get(), r)})
+				}
+				if wasEmpty {
+					timer.schedule(open[0].start+size, now)
+				}
+			}
+		}
+	}()
+	return out
+}
