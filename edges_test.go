@@ -605,3 +605,42 @@ func TestEdgeNonPositiveDurationPassesEverything(t *testing.T) {
 		})
 	}
 }
+
+// ---------------------------------------------------------------------------
+// The timer races and cleanup checks of race_test.go, on the options'
+// loops: the audit Throttle and a Debounce with maxWait, whose timers arm
+// for the first item.
+
+func edgeAuditProc() teTimedProc[int] {
+	return teTimedProc[int]{
+		d: teProcPeriod,
+		start: func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[int] {
+			return NewThrottle[int](teProcPeriod, clk).WithLeading(false).WithTrailing(true).Process(ctx, in)
+		},
+		one: "1", two: "2", both: "2",
+	}
+}
+
+func edgeMaxWaitProc() teTimedProc[int] {
+	return teTimedProc[int]{
+		d: teProcPeriod,
+		start: func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[int] {
+			return NewDebounce[int](teProcPeriod, clk).WithMaxWait(2*teProcPeriod).Process(ctx, in)
+		},
+		one: "1", two: "2", both: "2",
+	}
+}
+
+func TestEdgeAudit_RaceConditionReproduction(t *testing.T) { teCheckDeadlineRace(t, edgeAuditProc()) }
+func TestEdgeMaxWait_RaceConditionReproduction(t *testing.T) {
+	teCheckDeadlineRace(t, edgeMaxWaitProc())
+}
+func TestEdgeMaxWait_TimerGoroutineCleanup(t *testing.T) { teCheckTimerCleanup(t, edgeMaxWaitProc()) }
+func TestEdgeAudit_ContextCancellationDuringTimer(t *testing.T) {
+	teCheckCancelDuringTimer(t, edgeAuditProc())
+}
+func TestEdgeMaxWait_ContextCancellationDuringTimer(t *testing.T) {
+	teCheckCancelDuringTimer(t, edgeMaxWaitProc())
+}
+func TestEdgeAudit_MultipleTimerStops(t *testing.T)   { teCheckTimerStops(t, edgeAuditProc()) }
+func TestEdgeMaxWait_MultipleTimerStops(t *testing.T) { teCheckTimerStops(t, edgeMaxWaitProc()) }
