@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 const edgeFrame = 10 * time.Millisecond
@@ -168,4 +170,57 @@ func TestDebounceEdges_Marbles(t *testing.T) {
 			return edgeDebounce(d, o, clk).Process(ctx, in)
 		}
 	}, edgeModelDebounce)
+}
+
+// The timelines of the README's edge options table and of the doc
+// comments, item values being arrival times in ms.
+func TestEdgeReadmeTimelines(t *testing.T) {
+	const ms = time.Millisecond
+	steps := func(ats ...int) []teStep {
+		var s []teStep
+		now := 0
+		for _, at := range ats {
+			s = append(s, teStep{Kind: teWait, W: time.Duration(at-now) * ms}, teStep{Kind: teSend, V: at})
+			now = at
+		}
+		return append(s, teStep{Kind: teWait, W: 10 * time.Second}, teStep{Kind: teClose})
+	}
+	outs := func(pairs ...int) []teOut {
+		var o []teOut
+		for i := 0; i < len(pairs); i += 2 {
+			o = append(o, teItem(time.Duration(pairs[i+1])*ms, pairs[i]))
+		}
+		return o
+	}
+	throttle := func(o edgeOpts) func(context.Context, Clock, <-chan Result[int]) <-chan Result[int] {
+		return func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[int] {
+			return edgeThrottle(time.Second, o, clk).Process(ctx, in)
+		}
+	}
+	debounce := func(o edgeOpts) func(context.Context, Clock, <-chan Result[int]) <-chan Result[int] {
+		return func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[int] {
+			return edgeDebounce(100*ms, o, clk).Process(ctx, in)
+		}
+	}
+	every60 := steps(0, 60, 120, 180, 240, 300, 360, 420, 480)
+	for _, c := range []struct {
+		name    string
+		process func(context.Context, Clock, <-chan Result[int]) <-chan Result[int]
+		in      []teStep
+		want    []teOut
+	}{
+		{"Throttle leading", throttle(edgeOpts{leading: true}), steps(0, 300, 600, 2500), outs(0, 0, 2500, 2500)},
+		{"Throttle leading and trailing", throttle(edgeOpts{leading: true, trailing: true}), steps(0, 300, 600, 2500), outs(0, 0, 600, 1000, 2500, 2500)},
+		{"Throttle audit", throttle(edgeOpts{trailing: true}), steps(0, 300, 600, 2500), outs(600, 1000, 2500, 3500)},
+		{"Debounce leading and trailing", debounce(edgeOpts{leading: true, trailing: true}), steps(0, 40, 80, 300), outs(0, 0, 80, 180, 300, 300)},
+		{"Debounce leading only", debounce(edgeOpts{leading: true}), steps(0, 40, 80, 300), outs(0, 0, 300, 300)},
+		{"Debounce maxWait", debounce(edgeOpts{trailing: true, maxWait: 250 * ms}), every60, outs(240, 250, 480, 500)},
+		{"Debounce doc: leading and trailing, d = 1s", func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[int] {
+			return NewDebounce[int](time.Second, clk).WithLeading(true).Process(ctx, in)
+		}, steps(0, 400, 3000), outs(0, 0, 400, 1400, 3000, 3000)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			require.Equal(t, c.want, teRun(t, teReal, c.in, c.process, teObserveItem))
+		})
+	}
 }
