@@ -29,8 +29,9 @@ import (
 // only if it is not the same item as the first: a lone item comes out once.
 // With d = 1s, leading and trailing, and items a at 0, b at 0.4s and c at 3s:
 //
-//	in:   a   b                    c
-//	out:  a           b(at 1.4s)   c(at 3s)
+//	time:  0     0.4s        1.4s        3s
+//	in:    a     b                       c
+//	out:   a                 b           c
 //
 // WithTrailing(false), with leading on, emits only the first item of each
 // burst and drops the rest.
@@ -42,16 +43,20 @@ import (
 // from 0 to 480ms, the item from 240ms goes out at 250ms and the item from
 // 480ms at 500ms:
 //
-//	in:   0  60  120  180  240  |  300  360  420  480  |
-//	out:                        240(at 250ms)          480(at 500ms)
+//	time:  0   60  120  180  240 250  300  360  420  480 500
+//	in:    0   60  120  180  240      300  360  420  480
+//	out:                         240                     480
 //
 // With the trailing edge off, the first item at or after m past the start
 // of a burst starts a new one, and so is emitted at once: with m = d, that
-// is a leading-edge Throttle, as lodash's throttle is built. A maxWait
-// shorter than d is raised to d, as lodash does, since it could never
-// come first otherwise. One difference from lodash: after an emission
-// made by maxWait, lodash times the next item of the burst by d alone and
-// may emit it later than m after that emission; Debounce keeps the bound.
+// is a leading-edge Throttle, as lodash's throttle is built.
+//
+// A maxWait shorter than d is raised to d, as lodash does: shorter, it
+// would end every wait before any quiet period could, and Debounce would
+// sample at a fixed rate instead. One difference from lodash: after an
+// emission made by maxWait, lodash times the next item of the burst by d
+// alone and may emit it later than m after that emission; Debounce keeps
+// the bound.
 type Debounce[T any] struct {
 	duration time.Duration
 	clock    Clock
@@ -110,8 +115,9 @@ func (db *Debounce[T]) Name() string { return "debounce" }
 //
 // Error results pass through at once and leave the pending item, its
 // deadline and the burst unchanged. When in is closed, the pending item, if
-// any, is emitted at once, without waiting for its deadline, and then the
-// output is closed. When ctx is cancelled, the
+// any, is emitted at once, without waiting for its deadline (as lodash's
+// flush does), and then the output is closed. With the trailing edge off,
+// nothing is pending. When ctx is cancelled, the
 // output is closed promptly, without emitting the pending item, even if
 // nobody is reading it. Each call keeps its own state, so one Debounce can
 // serve many streams.

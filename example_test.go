@@ -321,7 +321,7 @@ func ExampleDebounce_WithMaxWait() {
 	clock := streamz.NewFakeClock()
 	start := clock.Now()
 	in := make(chan streamz.Result[int])
-	out := streamz.NewDebounce[int](100*time.Millisecond, clock).WithMaxWait(250 * time.Millisecond).Process(ctx, in)
+	out := streamz.NewDebounce[int](100*time.Millisecond, clock).WithMaxWait(250*time.Millisecond).Process(ctx, in)
 
 	for ms := 0; ms <= 600; ms += 10 {
 		if ms%60 == 0 && ms <= 480 {

@@ -25,9 +25,10 @@ import (
 // d = 1s, leading and trailing, and items a at 0, b at 0.3s, c at 0.6s and
 // e at 2.5s:
 //
-//	in:   a  b  c              e
-//	out:  a        c(at 1s)    e(at 2.5s)
-//	      |--cooldown--|--cooldown--|  |--cooldown--|
+//	time:  0     0.3s  0.6s  1s          2s    2.5s        3.5s
+//	in:    a     b     c                       e
+//	out:   a                 c                 e
+//	       [cooldown       ) [cooldown   )     [cooldown   )
 //
 // c goes out at 1s and starts a cooldown that ends at 2s with nothing held;
 // e arrives after it and passes at once.
@@ -84,7 +85,8 @@ func (th *Throttle[T]) Name() string { return "throttle" }
 // Items that pass keep their order. Error results pass through at once and
 // neither start, end nor fill a cooldown. When in is closed, an item held
 // for the trailing edge is emitted at once, without waiting for its cooldown
-// to end, and then the output is closed; when ctx is cancelled, the output
+// to end (RxJS waits; closing the input here means "flush now", as it does
+// for Debounce and Batcher), and then the output is closed; when ctx is cancelled, the output
 // is closed promptly, the held item is dropped, even if nobody is reading
 // it. Each call keeps its own state, so one Throttle can serve many streams.
 func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
