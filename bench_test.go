@@ -1090,3 +1090,47 @@ func BenchmarkWindowSessionScale(b *testing.B) {
 	b.ReportMetric(per, "heap-B/session")
 	b.ReportMetric(per-24, "heap-B/session-beyond-items")
 }
+
+// ---------------------------------------------------------------------------
+// Edge options (issue 11). Each runs in a loop of its own, so the default
+// cases above measure the default loops; these show that an option costs no
+// allocation per item and what its loop costs next to the default one.
+
+func BenchmarkEdgeOptions(b *testing.B) {
+	// Throttle trailing, d = 1h: every item after the first is held,
+	// replacing the one before; one timer arm in all.
+	b.Run("throttle-trailing-hold", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			p := pump(b, buf, NewThrottle[int](time.Hour, RealClock).WithTrailing(true).Process, nil)
+			if want := min(b.N, 2); p.outputs != want {
+				b.Fatalf("emitted %d, want %d", p.outputs, want)
+			}
+		})
+	})
+	b.Run("throttle-audit-hold", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			p := pump(b, buf, NewThrottle[int](time.Hour, RealClock).WithLeading(false).WithTrailing(true).Process, nil)
+			if p.outputs != 1 {
+				b.Fatalf("emitted %d, want 1", p.outputs)
+			}
+		})
+	})
+	// Debounce coalescing with the options on: compare with
+	// Debounce/coalesce.
+	b.Run("debounce-leading-coalesce", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			p := pump(b, buf, NewDebounce[int](time.Hour, RealClock).WithLeading(true).Process, nil)
+			if want := min(b.N, 2); p.outputs != want {
+				b.Fatalf("emitted %d, want %d", p.outputs, want)
+			}
+		})
+	})
+	b.Run("debounce-maxwait-coalesce", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			p := pump(b, buf, NewDebounce[int](time.Hour, RealClock).WithMaxWait(2*time.Hour).Process, nil)
+			if p.outputs != 1 {
+				b.Fatalf("emitted %d, want 1", p.outputs)
+			}
+		})
+	})
+}

@@ -2,6 +2,7 @@ package streamz
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -16,38 +17,131 @@ import (
 // A burst does not start a timer per item: one timer is armed per quiet
 // period, and when it fires early because newer items moved the deadline,
 // it re-arms itself for the remainder.
+//
+// # Options
+//
+// The options follow lodash's debounce {leading, trailing, maxWait}. A burst
+// starts with the first item, and with every item that arrives at least d
+// after the item before it.
+//
+// WithLeading(true) emits the first item of a burst at once. With the
+// trailing edge also on, the burst's last item comes out at the end, but
+// only if it is not the same item as the first: a lone item comes out once.
+// With d = 1s, leading and trailing, and items a at 0, b at 0.4s and c at 3s:
+//
+//	time:  0     0.4s        1.4s        3s
+//	in:    a     b                       c
+//	out:   a                 b           c
+//
+// WithTrailing(false), with leading on, emits only the first item of each
+// burst and drops the rest.
+//
+// WithMaxWait(m) bounds how long a pending item can wait while input keeps
+// coming: it is emitted no later than m after the later of the previous
+// emission and the first item of the current burst, and otherwise at its
+// quiet deadline as usual. With d = 100ms, m = 250ms and items every 60ms
+// from 0 to 480ms, the item from 240ms goes out at 250ms and the item from
+// 480ms at 500ms:
+//
+//	time:  0   60  120  180  240 250  300  360  420  480 500
+//	in:    0   60  120  180  240      300  360  420  480
+//	out:                         240                     480
+//
+// With the trailing edge off, the first item at or after m past the start
+// of a burst starts a new one, and so is emitted at once: with m = d, that
+// is a leading-edge Throttle, as lodash's throttle is built.
+//
+// A maxWait shorter than d is raised to d, as lodash does: shorter, it
+// would end every wait before any quiet period could, and Debounce would
+// sample at a fixed rate instead. One difference from lodash: after an
+// emission made by maxWait, lodash times the next item of the burst by d
+// alone and may emit it later than m after that emission; Debounce keeps
+// the bound.
 type Debounce[T any] struct {
 	duration time.Duration
 	clock    Clock
+	leading  bool
+	trailing bool
+	maxWait  time.Duration
 }
 
-// NewDebounce returns a Debounce with quiet period d, timed by clock. A nil
-// clock means RealClock. When d <= 0, every item passes straight through.
+// NewDebounce returns a Debounce with quiet period d, timed by clock, that
+// emits on the trailing edge only and has no maxWait. A nil clock means
+// RealClock. When d <= 0, every item passes straight through, whatever the
+// options.
 func NewDebounce[T any](d time.Duration, clock Clock) *Debounce[T] {
 	if clock == nil {
 		clock = RealClock
 	}
-	return &Debounce[T]{duration: d, clock: clock}
+	return &Debounce[T]{duration: d, clock: clock, trailing: true}
+}
+
+// WithLeading sets whether the first item of a burst is emitted at once
+// (default false), and returns db. It is read when Process is called: a
+// later call changes only later Process calls. Process panics if both edges
+// are off.
+func (db *Debounce[T]) WithLeading(on bool) *Debounce[T] {
+	db.leading = on
+	return db
+}
+
+// WithTrailing sets whether the last item of a burst is emitted once the
+// stream has been quiet for d, or maxWait has run out (default true), and
+// returns db. It is read when Process is called: a later call changes only
+// later Process calls. Process panics if both edges are off.
+func (db *Debounce[T]) WithTrailing(on bool) *Debounce[T] {
+	db.trailing = on
+	return db
+}
+
+// WithMaxWait sets the longest a pending item waits while input keeps
+// arriving, and returns db. Zero, the default, means no limit; a maxWait
+// shorter than d is raised to d when Process is called. It panics if m is
+// negative. It is read when Process is called: a later call changes only
+// later Process calls.
+func (db *Debounce[T]) WithMaxWait(m time.Duration) *Debounce[T] {
+	if m < 0 {
+		panic(fmt.Sprintf("streamz: Debounce.WithMaxWait: maxWait must not be negative, got %v", m))
+	}
+	db.maxWait = m
+	return db
 }
 
 // Name returns "debounce".
 func (db *Debounce[T]) Name() string { return "debounce" }
 
-// Process debounces in and returns the output channel.
+// Process debounces in and returns the output channel. It panics if both
+// edges are off.
 //
-// Error results pass through at once and leave the pending item and its
-// deadline unchanged. When in is closed, the pending item, if any, is
-// emitted at once and then the output is closed. When ctx is cancelled, the
+// Error results pass through at once and leave the pending item, its
+// deadline and the burst unchanged. When in is closed, the pending item, if
+// any, is emitted at once, without waiting for its deadline (as lodash's
+// flush does), and then the output is closed. With the trailing edge off,
+// nothing is pending. When ctx is cancelled, the
 // output is closed promptly, without emitting the pending item, even if
 // nobody is reading it. Each call keeps its own state, so one Debounce can
 // serve many streams.
 func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
+	// The options are copied here, so that setters called later do not
+	// race with the loop.
+	d, clock := db.duration, db.clock
+	cfg := debounceEdges{leading: db.leading, trailing: db.trailing, maxWait: db.maxWait}
+	if !cfg.leading && !cfg.trailing {
+		panic("streamz: Debounce.Process: WithLeading(false) and WithTrailing(false) leave no edge to emit on")
+	}
+	if cfg.maxWait > 0 && cfg.maxWait < d {
+		cfg.maxWait = d
+	}
 	out := make(chan Result[T])
-	lp := newLoop(ctx, db.clock, in, out)
+	lp := newLoop(ctx, clock, in, out)
+	if d > 0 && (cfg.leading || cfg.maxWait > 0) {
+		go debounceWithEdges(lp, clock, d, cfg, in, out)
+		return out
+	}
 	go func() {
 		defer lp.exit()
 		defer close(out)
-		timer := newPeriodTimer(db.clock)
+		timer := newPeriodTimer(clock)
 		defer timer.disarm()
 
 		var pending Result[T]
@@ -82,7 +176,7 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 					}
 					return
 				}
-				if db.duration <= 0 {
+				if d <= 0 {
 					if !send(lp, out, r) {
 						return
 					}
@@ -98,10 +192,106 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 					}
 					continue
 				}
-				pending, hasPending, deadline = r, true, now+db.duration
+				pending, hasPending, deadline = r, true, now+d
 				timer.schedule(deadline, now)
 			}
 		}
 	}()
 	return out
+}
+
+// debounceEdges is a Debounce's options, as Process copied them.
+type debounceEdges struct {
+	leading, trailing bool
+	maxWait           time.Duration // 0 for none; otherwise at least d
+}
+
+// debounceWithEdges is the loop of a Debounce with a leading edge or a
+// maxWait, and d > 0. It is apart from the plain trailing loop so that the
+// default configuration pays nothing for the options.
+//
+// One deadline serves both as the pending item's emission time and as the
+// end of the burst: min(last + d, anchor + maxWait), where last is the
+// arrival of the latest success item and anchor the later of the burst's
+// first item and the latest emission. An item that arrives at or after it
+// starts a new burst. The timer is armed only while an item is pending
+// for the trailing edge.
+func debounceWithEdges[T any](lp *loop, clock Clock, d time.Duration, cfg debounceEdges, in <-chan Result[T], out chan<- Result[T]) {
+	defer lp.exit()
+	defer close(out)
+	timer := newPeriodTimer(clock)
+	defer timer.disarm()
+
+	var pending Result[T]
+	var hasPending, seen bool
+	var last, anchor, deadline time.Duration // since the timer's base
+	// bound is the deadline the latest item and anchor give.
+	bound := func() time.Duration {
+		if cfg.maxWait > 0 {
+			return min(last+d, anchor+cfg.maxWait)
+		}
+		return last + d
+	}
+	// emitIfDue emits the pending item if now has reached its deadline. The
+	// emission happened at the deadline, so that is the new anchor, and the
+	// burst goes on until last + d unless an item restarts it. It reports
+	// false if ctx ended during the send.
+	emitIfDue := func(now time.Duration) bool {
+		if !hasPending || now < deadline {
+			return true
+		}
+		r := pending
+		pending, hasPending = Result[T]{}, false
+		timer.disarm()
+		anchor = deadline
+		deadline = bound()
+		return send(lp, out, r)
+	}
+
+	for {
+		r, ok, gotEvent, stop := receive(lp, timer.events, in)
+		switch {
+		case stop:
+			return
+		case gotEvent:
+			timer.taken()
+			if !emitIfDue(timer.now()) {
+				return
+			}
+		case !ok:
+			if hasPending {
+				send(lp, out, pending)
+			}
+			return
+		default:
+			now := timer.now()
+			if !emitIfDue(now) {
+				return
+			}
+			if r.IsError() {
+				if !send(lp, out, r) {
+					return
+				}
+				continue
+			}
+			last = now
+			if !seen || now >= deadline {
+				// A new burst.
+				seen, anchor = true, now
+				deadline = bound()
+				if cfg.leading {
+					if !send(lp, out, r) {
+						return
+					}
+					continue
+				}
+			} else {
+				deadline = bound()
+			}
+			if cfg.trailing {
+				pending, hasPending = r, true
+				timer.schedule(deadline, now)
+			}
+		}
+	}
 }

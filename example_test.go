@@ -647,3 +647,91 @@ func ExampleWindowCollector() {
 	// 0s [1] 1
 	// 1m0s [3] 0
 }
+
+// Save at most once a second, but always save the last edit: the trailing
+// edge emits the last item of each cooldown when the cooldown ends.
+func ExampleThrottle_WithTrailing() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[string])
+	out := streamz.NewThrottle[string](time.Second, clock).WithTrailing(true).Process(ctx, in)
+
+	in <- streamz.NewSuccess("edit 1") // leading edge: saved at once
+	fmt.Println((<-out).Value())
+	in <- streamz.NewSuccess("edit 2") // held for the end of the cooldown
+	in <- streamz.NewSuccess("edit 3") // replaces edit 2
+	clock.Advance(time.Second)         // the cooldown ends: edit 3 is saved
+	fmt.Println((<-out).Value())
+
+	// That save started a new cooldown. The audit pattern,
+	// WithLeading(false), would hold edit 1 too and save only edit 3.
+	in <- streamz.NewSuccess("edit 4")
+	close(in) // closing the input saves the held edit at once
+	for r := range out {
+		fmt.Println(r.Value())
+	}
+	// Output:
+	// edit 1
+	// edit 3
+	// edit 4
+}
+
+// The first keystroke of a burst goes out at once, and the last one when
+// the burst has been quiet for the period; a lone keystroke goes out once.
+func ExampleDebounce_WithLeading() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[string])
+	out := streamz.NewDebounce[string](300*time.Millisecond, clock).WithLeading(true).Process(ctx, in)
+
+	for _, s := range []string{"h", "he", "hel", "hello"} {
+		in <- streamz.NewSuccess(s)
+		if s == "h" {
+			fmt.Println("at once:", (<-out).Value())
+		}
+		clock.Advance(100 * time.Millisecond)
+	}
+	clock.Advance(200 * time.Millisecond) // 300ms after "hello"
+	fmt.Println("after the burst:", (<-out).Value())
+
+	in <- streamz.NewSuccess("!") // a lone item: out once
+	fmt.Println("at once:", (<-out).Value())
+	clock.Advance(time.Second)
+	close(in)
+	_, open := <-out
+	fmt.Println("open:", open)
+	// Output:
+	// at once: h
+	// after the burst: hello
+	// at once: !
+	// open: false
+}
+
+// Debounce keystrokes, but refresh at least every 250ms while typing goes
+// on: with d = 100ms and items every 60ms, plain Debounce would wait for
+// the typing to stop.
+func ExampleDebounce_WithMaxWait() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	start := clock.Now()
+	in := make(chan streamz.Result[int])
+	out := streamz.NewDebounce[int](100*time.Millisecond, clock).WithMaxWait(250*time.Millisecond).Process(ctx, in)
+
+	for ms := 0; ms <= 600; ms += 10 {
+		if ms%60 == 0 && ms <= 480 {
+			in <- streamz.NewSuccess(ms) // an item every 60ms, up to 480ms
+		}
+		select { // Advance has let the Debounce settle: what is due is ready
+		case r := <-out:
+			fmt.Printf("%v: the item from %dms\n", clock.Since(start), r.Value())
+		default:
+		}
+		clock.Advance(10 * time.Millisecond)
+	}
+	close(in)
+	for range out {
+	}
+	// Output:
+	// 250ms: the item from 240ms
+	// 500ms: the item from 480ms
+}

@@ -5,50 +5,109 @@ import (
 	"time"
 )
 
-// Throttle passes the first item of each cooldown period and drops the rest
-// (leading edge).
+// Throttle lets at most one item through per cooldown period of d.
 //
-// A success item passes if no item has passed yet, or if Now() >= lastPass
-// + d, where lastPass is the clock reading taken when the previous passing
-// item was accepted, before it was sent. Other success items are dropped.
-// So an item that arrives exactly when the cooldown ends passes.
+// By default it passes the first item of each cooldown and drops the rest
+// (leading edge). A success item passes if no item has passed yet, or if
+// Now() >= lastPass + d, where lastPass is the clock reading taken when the
+// previous passing item was accepted, before it was sent. Other success
+// items are dropped. So an item that arrives exactly when the cooldown ends
+// passes. Nothing happens when a cooldown ends until the next item arrives,
+// so the default Throttle arms no timer: each decision is one read of the
+// clock when the item arrives, which is the time-first rule with nothing
+// left over.
 //
-// Nothing happens when a cooldown ends until the next item arrives, so
-// Throttle arms no timer: each decision is one read of the clock when the
-// item arrives, which is the time-first rule with nothing left over.
+// WithTrailing(true) adds the trailing edge, as RxJS's throttleTime does
+// with {trailing: true}: the last item that arrives during a cooldown is
+// held and emitted when that cooldown ends, and that emission starts a new
+// cooldown, so outputs are always at least d apart. An item emitted on the
+// leading edge is not held, so a lone item comes out once, not twice. With
+// d = 1s, leading and trailing, and items a at 0, b at 0.3s, c at 0.6s and
+// e at 2.5s:
+//
+//	time:  0     0.3s  0.6s  1s          2s    2.5s        3.5s
+//	in:    a     b     c                       e
+//	out:   a                 c                 e
+//	       [cooldown       ) [cooldown   )     [cooldown   )
+//
+// c goes out at 1s and starts a cooldown that ends at 2s with nothing held;
+// e arrives after it and passes at once.
+//
+// WithLeading(false).WithTrailing(true) is the audit pattern: the first
+// item starts a cooldown without passing, and only the last item of each
+// cooldown is emitted, at its end. With the items above, c goes out at 1s
+// and e at 3.5s.
+//
+// When trailing is on, a timer is armed only while an item is held, and a
+// cooldown end that has been reached is applied, emitting the held item,
+// before any input that arrives at or after it (the time-first rule).
 type Throttle[T any] struct {
 	duration time.Duration
 	clock    Clock
+	leading  bool
+	trailing bool
 }
 
-// NewThrottle returns a Throttle with cooldown d, timed by clock. A nil clock
-// means RealClock. When d <= 0, every item passes.
+// NewThrottle returns a Throttle with cooldown d, timed by clock, that passes
+// the leading edge only. A nil clock means RealClock. When d <= 0, every item
+// passes, whatever the edges.
 func NewThrottle[T any](d time.Duration, clock Clock) *Throttle[T] {
 	if clock == nil {
 		clock = RealClock
 	}
-	return &Throttle[T]{duration: d, clock: clock}
+	return &Throttle[T]{duration: d, clock: clock, leading: true}
+}
+
+// WithLeading sets whether the first item of a cooldown passes at once
+// (default true), and returns th. It is read when Process is called: a
+// later call changes only later Process calls. Process panics if both edges
+// are off.
+func (th *Throttle[T]) WithLeading(on bool) *Throttle[T] {
+	th.leading = on
+	return th
+}
+
+// WithTrailing sets whether the last item that arrives during a cooldown is
+// emitted when the cooldown ends (default false), and returns th. It is read
+// when Process is called: a later call changes only later Process calls.
+// Process panics if both edges are off.
+func (th *Throttle[T]) WithTrailing(on bool) *Throttle[T] {
+	th.trailing = on
+	return th
 }
 
 // Name returns "throttle".
 func (th *Throttle[T]) Name() string { return "throttle" }
 
-// Process throttles in and returns the output channel.
+// Process throttles in and returns the output channel. It panics if both
+// edges are off.
 //
 // Items that pass keep their order. Error results pass through at once and
-// neither start nor end a cooldown. When in is closed, the output is closed;
-// when ctx is cancelled, the output is closed promptly, even if nobody is
-// reading it. Each call keeps its own state, so one Throttle can serve many
-// streams.
+// neither start, end nor fill a cooldown. When in is closed, an item held
+// for the trailing edge is emitted at once, without waiting for its cooldown
+// to end (RxJS waits; closing the input here means "flush now", as it does
+// for Debounce and Batcher), and then the output is closed; when ctx is cancelled, the output
+// is closed promptly, the held item is dropped, even if nobody is reading
+// it. Each call keeps its own state, so one Throttle can serve many streams.
 func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
+	// The options are copied here, so that setters called later do not
+	// race with the loop.
+	d, clock, leading, trailing := th.duration, th.clock, th.leading, th.trailing
+	if !leading && !trailing {
+		panic("streamz: Throttle.Process: WithLeading(false) and WithTrailing(false) leave no edge to emit on")
+	}
 	out := make(chan Result[T])
-	lp := newLoop(ctx, th.clock, in, out)
+	lp := newLoop(ctx, clock, in, out)
+	if trailing && d > 0 {
+		go throttleTrailing(lp, clock, d, leading, in, out)
+		return out
+	}
 	go func() {
 		defer lp.exit()
 		defer close(out)
 		// Times are durations since base: for RealClock, Since reads only
 		// the monotonic clock.
-		base := th.clock.Now()
+		base := clock.Now()
 		var passed bool
 		var cooldownEnds time.Duration
 		for {
@@ -56,13 +115,13 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 			if stop || !ok {
 				return
 			}
-			if r.IsSuccess() && th.duration > 0 {
-				now := th.clock.Since(base)
+			if r.IsSuccess() && d > 0 {
+				now := clock.Since(base)
 				if passed && now < cooldownEnds {
 					continue
 				}
 				passed = true
-				cooldownEnds = now + th.duration
+				cooldownEnds = now + d
 			}
 			if !send(lp, out, r) {
 				return
@@ -70,4 +129,82 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 		}
 	}()
 	return out
+}
+
+// throttleTrailing is the loop of a Throttle with the trailing edge on. It
+// is apart from the leading-only loop so that the default configuration
+// pays nothing for the timer it needs.
+func throttleTrailing[T any](lp *loop, clock Clock, d time.Duration, leading bool, in <-chan Result[T], out chan<- Result[T]) {
+	defer lp.exit()
+	defer close(out)
+	timer := newPeriodTimer(clock)
+	defer timer.disarm()
+
+	var open bool          // a cooldown is running
+	var ends time.Duration // when it ends, since the timer's base
+	var held Result[T]     // the last item of the cooldown, for the trailing edge
+	var holding bool
+	// endDue ends the cooldown if now has reached its end. A held item goes
+	// out then, stamped at the end, not at now, and starts the next
+	// cooldown; that one holds nothing yet, so at most one item is emitted
+	// per call. It reports false if ctx ended during the send.
+	endDue := func(now time.Duration) bool {
+		if !open || now < ends {
+			return true
+		}
+		if !holding {
+			open = false
+			return true
+		}
+		r := held
+		held, holding = Result[T]{}, false
+		timer.disarm()
+		ends += d
+		if now >= ends {
+			open = false
+		}
+		return send(lp, out, r)
+	}
+
+	for {
+		r, ok, gotEvent, stop := receive(lp, timer.events, in)
+		switch {
+		case stop:
+			return
+		case gotEvent:
+			timer.taken()
+			if !endDue(timer.now()) {
+				return
+			}
+		case !ok:
+			if holding {
+				send(lp, out, held)
+			}
+			return
+		default:
+			now := timer.now()
+			if !endDue(now) {
+				return
+			}
+			if r.IsError() {
+				if !send(lp, out, r) {
+					return
+				}
+				continue
+			}
+			if !open {
+				open, ends = true, now+d
+				if leading {
+					if !send(lp, out, r) {
+						return
+					}
+					continue
+				}
+			}
+			if !holding {
+				timer.schedule(ends, now)
+			}
+			held, holding = r, true
+		}
+	}
 }

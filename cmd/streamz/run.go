@@ -34,13 +34,17 @@ Commands:
       timeline of what went in, what came out and why (about 3 seconds).
       example: streamz demo
 
-  throttle DURATION
+  throttle [-trailing] DURATION
       Pass a line, then drop every line that arrives within DURATION of it.
+      With -trailing, the last line of each cooldown is written when the
+      cooldown ends.
       example: tail -f app.log | streamz throttle 1s
 
-  debounce DURATION
+  debounce [-leading] [-max-wait DURATION] DURATION
       Hold each line and pass it once DURATION has gone by with no newer
-      line; of a burst, only the last line comes out.
+      line; of a burst, only the last line comes out. -leading also writes
+      the first line of a burst at once; -max-wait writes the held line at
+      least that often while lines keep coming.
       example: tail -f build-status.log | streamz debounce 300ms
 
   batch [-size N] [-latency DURATION] [-sep STRING | -json]
@@ -148,15 +152,30 @@ var commands = map[string]command{
 	},
 	"throttle": {
 		name:     "throttle",
-		synopsis: "DURATION",
-		about:    "Passes a line, then drops every line that arrives within DURATION of it;\nthe first line after that passes and starts the next cooldown. A zero\nDURATION passes every line.",
-		example:  "tail -f app.log | streamz throttle 1s",
+		synopsis: "[-trailing] DURATION",
+		about: "Passes a line, then drops every line that arrives within DURATION of it;\n" +
+			"the first line after that passes and starts the next cooldown. With\n" +
+			"-trailing, the last line that arrived during a cooldown is written when\n" +
+			"the cooldown ends, which starts a new one, so lines come out at least\n" +
+			"DURATION apart. At the end of input, or on SIGINT or SIGTERM, a line held\n" +
+			"for that is written at once. A zero DURATION passes every line. Flags\n" +
+			"may come before or after DURATION.",
+		example: "tail -f app.log | streamz throttle -trailing 1s",
 	},
 	"debounce": {
 		name:     "debounce",
-		synopsis: "DURATION",
-		about:    "Holds each line and passes it once DURATION has gone by with no newer\nline; a newer line replaces the held one. At the end of input, or on\nSIGINT or SIGTERM, the held line is written at once. A zero DURATION\npasses every line.",
-		example:  "tail -f build-status.log | streamz debounce 300ms",
+		synopsis: "[-leading] [-max-wait DURATION] DURATION",
+		about: "Holds each line and passes it once DURATION has gone by with no newer\n" +
+			"line; a newer line replaces the held one. A burst of lines ends once\n" +
+			"DURATION passes with no line. With -leading, the first line of a burst\n" +
+			"is written at once, and the burst's last line at its end only if it is\n" +
+			"not the first. With -max-wait, while lines keep coming, the held line is\n" +
+			"written no later than that long after the previous write or the burst's\n" +
+			"first line; a -max-wait shorter than DURATION counts as DURATION. At the\n" +
+			"end of input, or on SIGINT or SIGTERM, the held line is written at once.\n" +
+			"A zero DURATION passes every line. Flags may come before or after\n" +
+			"DURATION.",
+		example: "tail -f build-status.log | streamz debounce -leading -max-wait 2s 300ms",
 	},
 	"batch": {
 		name:     "batch",
@@ -182,33 +201,50 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock
 	return exitOK
 }
 
-// runTimed runs throttle or debounce, which take a single duration.
+// runTimed runs throttle or debounce, which take a single duration and
+// their edge options.
 func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock) int {
 	c := commands[name]
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	var trailing, leading *bool
+	var maxWait *time.Duration
+	if name == "throttle" {
+		trailing = fs.Bool("trailing", false, "also write the last line of each cooldown when the cooldown ends")
+	} else {
+		leading = fs.Bool("leading", false, "also write the first line of each burst at once")
+		maxWait = fs.Duration("max-wait", 0, "while lines keep coming, write the held line at least once per\n`DURATION`; 0 means no limit, and less than the debounce DURATION\ncounts as it")
+	}
 	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
 		return status
 	}
-	switch fs.NArg() {
-	case 0:
+	if fs.NArg() == 0 {
 		return c.fail(fs, stderr, "missing DURATION")
-	case 1:
-	default:
-		return c.fail(fs, stderr, fmt.Sprintf("unexpected argument %q after DURATION", fs.Arg(1)))
 	}
-	d, err := time.ParseDuration(fs.Arg(0))
+	arg := fs.Arg(0)
+	// The flag package stops at the first argument that is not a flag;
+	// parse what follows DURATION too, so that flags may come after it.
+	if ok, status := c.parse(fs, fs.Args()[1:], stdout, stderr); !ok {
+		return status
+	}
+	if fs.NArg() > 0 {
+		return c.fail(fs, stderr, fmt.Sprintf("unexpected argument %q after DURATION", fs.Arg(0)))
+	}
+	d, err := time.ParseDuration(arg)
 	if err != nil {
 		return c.fail(fs, stderr, fmt.Sprintf("bad DURATION: %v", err))
 	}
 	if d < 0 {
 		return c.fail(fs, stderr, fmt.Sprintf("bad DURATION %v: must not be negative", d))
 	}
+	if maxWait != nil && *maxWait < 0 {
+		return c.fail(fs, stderr, fmt.Sprintf("bad -max-wait %v: must not be negative", *maxWait))
+	}
 
 	var process func(context.Context, <-chan streamz.Result[string]) <-chan streamz.Result[string]
 	if name == "throttle" {
-		process = streamz.NewThrottle[string](d, clock).Process
+		process = streamz.NewThrottle[string](d, clock).WithTrailing(*trailing).Process
 	} else {
-		process = streamz.NewDebounce[string](d, clock).Process
+		process = streamz.NewDebounce[string](d, clock).WithLeading(*leading).WithMaxWait(*maxWait).Process
 	}
 	return filter(ctx, stdin, stdout, stderr, name, process, func(w *bufio.Writer, line string) error {
 		w.WriteString(line)

@@ -362,7 +362,7 @@ func TestHelp(t *testing.T) {
 			} {
 				assert.Contains(t, help, example)
 			}
-			for _, cmd := range []string{"demo", "throttle DURATION", "debounce DURATION", "batch [-size N]"} {
+			for _, cmd := range []string{"demo", "throttle [-trailing] DURATION", "debounce [-leading] [-max-wait DURATION] DURATION", "batch [-size N]"} {
 				assert.Contains(t, help, "\n  "+cmd)
 			}
 		})
