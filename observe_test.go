@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -20,17 +21,46 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// obsRecorder collects the events of one or more Process calls. Its
-// observe method may be called from any goroutine.
+// obsRecorder collects the events of one or more Process calls, with the
+// goroutine that reported each. Its observe method may be called from any
+// goroutine.
 type obsRecorder struct {
-	mu     sync.Mutex
-	events []Event
+	mu         sync.Mutex
+	events     []Event
+	goroutines []string
 }
 
 func (r *obsRecorder) observe(e Event) {
+	g := obsGoroutine()
 	r.mu.Lock()
 	r.events = append(r.events, e)
+	r.goroutines = append(r.goroutines, g)
 	r.mu.Unlock()
+}
+
+// obsGoroutine returns the calling goroutine's number, from the first line
+// of its stack trace ("goroutine 7 [running]:"). It is only for checking,
+// in tests, that one Process call reports from one goroutine.
+func obsGoroutine() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	f := strings.Fields(string(buf))
+	if len(f) < 2 || f[0] != "goroutine" {
+		panic("obsGoroutine: unexpected stack trace " + string(buf))
+	}
+	return f[1]
+}
+
+// requireOneGoroutine checks that every event was reported by the goroutine
+// that reported the last one, the Process goroutine that reports close.
+func (r *obsRecorder) requireOneGoroutine(t *testing.T) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, g := range r.goroutines {
+		require.Equal(t, r.goroutines[len(r.goroutines)-1], g,
+			"event %d (%v) was reported from another goroutine than close", i, r.events[i])
+	}
 }
 
 func (r *obsRecorder) all() []Event {
@@ -92,6 +122,7 @@ type obsStep struct {
 	wait   time.Duration
 	close  bool
 	cancel bool
+	read   bool // with noReader: receive one output now
 }
 
 func obsSend(v int) obsStep              { return obsStep{send: v} }
@@ -99,6 +130,7 @@ func obsFail(v int) obsStep              { return obsStep{send: v, err: true} }
 func obsWait(d time.Duration) obsStep    { return obsStep{wait: d} }
 func obsCloseIn() obsStep                { return obsStep{close: true} }
 func obsCancelCtx() obsStep              { return obsStep{cancel: true} }
+func obsRead() obsStep                   { return obsStep{read: true} }
 func obsMs(n int) time.Duration          { return time.Duration(n) * time.Millisecond }
 func obsEv(s string, at int) string      { return s + "@" + obsMs(at).String() }
 func obsEmit(r string, n, at int) string { return obsEv(fmt.Sprintf("emit/%s/%d", r, n), at) }
@@ -150,6 +182,8 @@ func obsPlay[O any](t *testing.T, fake, noReader bool, steps []obsStep,
 				close(in)
 			case s.cancel:
 				cancel()
+			case s.read:
+				outputs = append(outputs, teFmt(<-out))
 			case s.wait > 0:
 				wait(s.wait)
 			case s.err:
@@ -165,6 +199,7 @@ func obsPlay[O any](t *testing.T, fake, noReader bool, steps []obsStep,
 			}
 		}
 		events = obsFmtAll(rec.all(), t0)
+		rec.requireOneGoroutine(t)
 		for _, e := range rec.all() {
 			require.Equal(t, "batcher", e.Processor)
 		}
@@ -235,6 +270,13 @@ func TestBatcher_ObserverSequences(t *testing.T) {
 			noReader: true,
 			steps:    []obsStep{obsSend(1), obsSend(2), obsSend(3), obsWait(obsMs(20)), obsCancelCtx()},
 			events:   []string{obsArm(0), obsStop(0), obsCanc(3, 20), obsClose(20)},
+		},
+		{
+			name:     "an emit is timed when decided, not when the consumer takes it",
+			noReader: true,
+			steps:    []obsStep{obsSend(1), obsSend(2), obsSend(3), obsWait(obsMs(10)), obsRead(), obsCloseIn()},
+			events:   []string{obsArm(0), obsStop(0), obsEmit("size", 3, 0), obsClose(10)},
+			outputs:  []string{"[1 2 3]"},
 		},
 		{
 			name:     "cancel while an error waits for a reader, with a batch held",
@@ -412,6 +454,7 @@ func TestBatcher_ModelSchedulesObserved(t *testing.T) {
 				fail("%d emit events for %d success outputs", len(emits), k)
 			}
 			obsCheckLifecycle(t, events)
+			rec.requireOneGoroutine(t)
 			var cancels []Event
 			for _, e := range events {
 				if e.Kind == EventCancel {
@@ -608,4 +651,51 @@ func TestNewSlogObserver(t *testing.T) {
 		"level=INFO msg=streamz processor=batcher kind=emit reason=latency count=3 at=2024-01-01T00:00:01.000Z\n"+
 			"level=WARN msg=streamz processor=batcher kind=close reason=\"\" count=0 at=2024-01-01T00:00:01.000Z\n",
 		buf.String())
+}
+
+// An input close that arrives at a batch's deadline, before the timer's
+// wake-up, applies the deadline first: the batch goes out for its latency,
+// as it would had the wake-up come first.
+func TestBatcher_ObserverCloseAtDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clk := newTEClock(true)
+		clk.gate = make(chan struct{}) // the timer's goroutine waits for it
+		t0 := clk.Now()
+		rec := &obsRecorder{}
+		in := make(chan Result[int])
+		out := NewBatcher[int](BatchConfig{MaxSize: 3, MaxLatency: obsMs(100)}, clk).
+			WithObserver(rec.observe).Process(t.Context(), in)
+		got := teDrain(out)
+		in <- NewSuccess(1)
+		synctest.Wait()
+		clk.Advance(obsMs(100))
+		close(in)
+		synctest.Wait() // the loop has seen the close and waits for the wake-up
+		close(clk.gate)
+		require.Equal(t, []string{"[1]"}, <-got)
+		require.Equal(t, []string{
+			"timer-arm//0@0s", "timer-fire//0@100ms", "emit/latency/1@100ms", "close//0@100ms",
+		}, obsFmtAll(rec.all(), t0))
+	})
+}
+
+// Close is reported before the output is closed, so a consumer that sees
+// the output closed knows the observer has had every event.
+func TestBatcher_ObserverCloseBeforeOutputCloses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		fn := func(e Event) {
+			if e.Kind == EventClose {
+				<-release
+			}
+		}
+		in := make(chan Result[int])
+		out := NewBatcher[int](BatchConfig{MaxSize: 2}, nil).WithObserver(fn).Process(t.Context(), in)
+		close(in)
+		synctest.Wait() // the loop is in the observer, with close
+		require.False(t, teClosedNow(t, out), "the output closed before the close event was reported")
+		close(release)
+		_, open := <-out
+		require.False(t, open)
+	})
 }
