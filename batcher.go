@@ -105,18 +105,20 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 		var deadline time.Duration // since the timer's base
 		// cancelled reports that ctx ended with n items held or in flight.
 		cancelled := func(n int) { rep.report(EventCancel, "", n) }
-		emit := func(reason string) bool {
+		// emit sends the batch, which went out for reason when the clock
+		// read now (noReading when MaxLatency is 0 and the loop reads no
+		// clock).
+		emit := func(reason string, now time.Duration) bool {
 			n := len(batch)
 			r := NewSuccess(append([]T(nil), batch...))
 			clear(batch) // drop references held by the reused buffer
 			batch = batch[:0]
-			timer.disarm()
-			at := rep.now()
+			timer.disarmAt(now)
 			if !send(lp, out, r) {
 				cancelled(n)
 				return false
 			}
-			rep.reportAt(EventEmit, reason, n, at)
+			rep.reportSince(EventEmit, reason, n, timer.base, now)
 			return true
 		}
 		// emitIfDue emits the batch if now has reached its deadline. It
@@ -125,7 +127,7 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 			if len(batch) == 0 || maxLatency == 0 || now < deadline {
 				return true
 			}
-			return emit(ReasonLatency)
+			return emit(ReasonLatency, now)
 		}
 
 		for {
@@ -143,15 +145,19 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 				if !ok {
 					// Time first here too, so that a batch whose deadline
 					// has come goes out for its latency, not for the close.
-					if maxLatency > 0 && !emitIfDue(timer.now()) {
-						return
+					now := noReading
+					if maxLatency > 0 {
+						now = timer.now()
+						if !emitIfDue(now) {
+							return
+						}
 					}
 					if len(batch) > 0 {
-						emit(ReasonClose)
+						emit(ReasonClose, now)
 					}
 					return
 				}
-				var now time.Duration
+				now := noReading
 				if maxLatency > 0 {
 					now = timer.now()
 					if !emitIfDue(now) {
@@ -167,7 +173,7 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 				}
 				batch = append(batch, r.Value())
 				if len(batch) == maxSize {
-					if !emit(ReasonSize) {
+					if !emit(ReasonSize, now) {
 						return
 					}
 					continue

@@ -236,14 +236,8 @@ func newEventReporter(fn func(Event), name string, clock Clock) *eventReporter {
 	return &eventReporter{fn: fn, name: name, clock: clock}
 }
 
-// now reads the clock for an event reported later with reportAt; without
-// an observer it reads nothing and returns the zero Time.
-func (r *eventReporter) now() time.Time {
-	if r == nil {
-		return time.Time{}
-	}
-	return r.clock.Now()
-}
+// noReading stands for a clock reading the caller does not have.
+const noReading time.Duration = -1
 
 // report reports an event that happens now.
 func (r *eventReporter) report(kind EventKind, reason string, count int) {
@@ -253,10 +247,17 @@ func (r *eventReporter) report(kind EventKind, reason string, count int) {
 	r.fn(Event{Processor: r.name, Kind: kind, Reason: reason, At: r.clock.Now(), Count: count})
 }
 
-// reportAt reports an event that happened at at, a reading from now.
-func (r *eventReporter) reportAt(kind EventKind, reason string, count int, at time.Time) {
+// reportSince reports an event that happened when the clock read base + d,
+// a reading the caller has already made (durations since a base are what
+// the loops read), so that reporting adds no clock read; with d noReading,
+// it reads the clock.
+func (r *eventReporter) reportSince(kind EventKind, reason string, count int, base time.Time, d time.Duration) {
 	if r == nil {
 		return
+	}
+	at := base.Add(d)
+	if d < 0 {
+		at = r.clock.Now()
 	}
 	r.fn(Event{Processor: r.name, Kind: kind, Reason: reason, At: at, Count: count})
 }

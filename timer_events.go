@@ -107,7 +107,7 @@ func (p *periodTimer) schedule(deadline, now time.Duration) {
 	p.mu.Unlock()
 	// Reported outside the lock, so that a slow observer never holds up the
 	// timer's goroutine (or an Advance running it).
-	p.rep.report(EventTimerArm, "", 0)
+	p.rep.reportSince(EventTimerArm, "", 0, p.base, now)
 }
 
 func (p *periodTimer) fire() {
@@ -157,7 +157,12 @@ func (p *periodTimer) taken() {
 // disarm clears the deadline and stops the timer. If the timer's goroutine
 // is already running, disarm waits for its event, so that the event cannot
 // be mistaken for a later period's and no timer goroutine outlives Process.
-func (p *periodTimer) disarm() {
+func (p *periodTimer) disarm() { p.disarmAt(noReading) }
+
+// disarmAt is disarm for a loop that has just read the clock as now (or
+// noReading): a stop it reports is timed by that reading, so that
+// observing costs no clock read per period.
+func (p *periodTimer) disarmAt(now time.Duration) {
 	p.mu.Lock()
 	p.deadline = 0
 	stopped := p.state == timerArmed && p.timer.Stop()
@@ -167,7 +172,7 @@ func (p *periodTimer) disarm() {
 	owed := p.state != timerIdle
 	p.mu.Unlock()
 	if stopped {
-		p.rep.report(EventTimerStop, "", 0)
+		p.rep.reportSince(EventTimerStop, "", 0, p.base, now)
 	}
 	if owed {
 		// The timer went off: taken reports the fire.
