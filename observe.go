@@ -61,7 +61,10 @@ const (
 	// processor's goroutine, which may be after the inputs that arrived in
 	// the meantime.
 	EventTimerFire
-	// EventTimerStop: an armed timer was stopped before it went off.
+	// EventTimerStop: an armed timer was stopped before it went off. That
+	// includes a timer whose deadline an input reached first: the input
+	// applies the deadline itself, so what the timer would have done is
+	// done, and reported, all the same.
 	EventTimerStop
 	// EventCancel: the processor saw its ctx end. It is followed by the
 	// stops of any armed timer and then EventClose.
