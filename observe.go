@@ -159,8 +159,11 @@ func NewSlogObserver(logger *slog.Logger, level slog.Level) func(Event) {
 // Processors that share a Name share counts. The zero Counters is ready to
 // use. A Counters must not be copied after first use.
 type Counters struct {
-	mu     sync.RWMutex
-	counts map[counterKey]*atomic.Uint64
+	// counts is replaced, never changed, when a key is added, so that
+	// counting an event under a known key takes no lock: keys are few and
+	// added early, events many.
+	counts atomic.Pointer[map[counterKey]*atomic.Uint64]
+	mu     sync.Mutex // serialises adding keys
 }
 
 type counterKey struct {
@@ -173,24 +176,46 @@ type counterKey struct {
 func NewCounters() *Counters { return &Counters{} }
 
 // Observe counts e under (e.Processor, e.Kind, e.Reason). It is safe for
-// concurrent use, and it allocates only the first time it sees a key.
+// concurrent use, takes no lock once the key has been seen, and allocates
+// only the first time it sees a key.
 func (c *Counters) Observe(e Event) {
 	k := counterKey{e.Processor, e.Kind, e.Reason}
-	c.mu.RLock()
-	n := c.counts[k]
-	c.mu.RUnlock()
-	if n == nil {
-		c.mu.Lock()
-		if c.counts == nil {
-			c.counts = make(map[counterKey]*atomic.Uint64)
+	if m := c.counts.Load(); m != nil {
+		if n := (*m)[k]; n != nil {
+			n.Add(1)
+			return
 		}
-		if n = c.counts[k]; n == nil {
-			n = new(atomic.Uint64)
-			c.counts[k] = n
-		}
-		c.mu.Unlock()
 	}
-	n.Add(1)
+	c.add(k).Add(1)
+}
+
+// add returns k's counter, adding it if need be.
+func (c *Counters) add(k counterKey) *atomic.Uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.counts.Load()
+	if old != nil {
+		if n := (*old)[k]; n != nil {
+			return n
+		}
+	}
+	m := make(map[counterKey]*atomic.Uint64, 1+lenCounts(old))
+	if old != nil {
+		for k, n := range *old {
+			m[k] = n
+		}
+	}
+	n := new(atomic.Uint64)
+	m[k] = n
+	c.counts.Store(&m)
+	return n
+}
+
+func lenCounts(m *map[counterKey]*atomic.Uint64) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
 }
 
 // Snapshot returns the counts so far, keyed "processor/kind/reason", such
@@ -198,10 +223,12 @@ func (c *Counters) Observe(e Event) {
 // "batcher/close/". Each count is read atomically, but counts made while
 // Snapshot runs may or may not be in it. The map is the caller's.
 func (c *Counters) Snapshot() map[string]uint64 {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	m := make(map[string]uint64, len(c.counts))
-	for k, n := range c.counts {
+	counts := c.counts.Load()
+	if counts == nil {
+		return map[string]uint64{}
+	}
+	m := make(map[string]uint64, len(*counts))
+	for k, n := range *counts {
 		m[k.processor+"/"+k.kind.String()+"/"+k.reason] = n.Load()
 	}
 	return m

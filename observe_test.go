@@ -699,3 +699,28 @@ func TestBatcher_ObserverCloseBeforeOutputCloses(t *testing.T) {
 		require.False(t, open)
 	})
 }
+
+// Keys first seen at the same time by many goroutines are all kept.
+func TestCounters_NewKeysConcurrently(t *testing.T) {
+	const goroutines, keys = 8, 200
+	c := NewCounters()
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			<-start
+			for k := range keys {
+				c.Observe(Event{Processor: fmt.Sprintf("obs%d", k), Kind: EventKind(1 + g%8), Reason: "r"})
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	snap := c.Snapshot()
+	var total uint64
+	for _, n := range snap {
+		total += n
+	}
+	require.Equal(t, uint64(goroutines*keys), total, "events were lost")
+	require.Len(t, snap, goroutines*keys)
+}
