@@ -146,9 +146,11 @@ var (
 // obsPlay runs steps against the processor that start starts, in a
 // synctest bubble, on RealClock (fake false) or a FakeClock, reading the
 // output as it comes unless noReader. It returns the events, rendered from
-// the start of the run, and the outputs. Once the output is closed the
-// observer must have seen every event: the test reads them only then.
-func obsPlay[O any](t *testing.T, fake, noReader bool, steps []obsStep,
+// the start of the run, and the outputs, and checks that every event names
+// the processor name and came from one goroutine. Once the output is
+// closed the observer must have seen every event: the test reads them
+// only then.
+func obsPlay[O any](t *testing.T, name string, fake, noReader bool, steps []obsStep,
 	start func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[O],
 ) (events []string, outputs []string) {
 	t.Helper()
@@ -201,7 +203,7 @@ func obsPlay[O any](t *testing.T, fake, noReader bool, steps []obsStep,
 		events = obsFmtAll(rec.all(), t0)
 		rec.requireOneGoroutine(t)
 		for _, e := range rec.all() {
-			require.Equal(t, "batcher", e.Processor)
+			require.Equal(t, name, e.Processor)
 		}
 	})
 	return events, outputs
@@ -305,7 +307,7 @@ func TestBatcher_ObserverSequences(t *testing.T) {
 		}
 		for _, fake := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/fake=%v", c.name, fake), func(t *testing.T) {
-				events, outputs := obsPlay(t, fake, c.noReader, c.steps, obsStartBatcher(c.cfg))
+				events, outputs := obsPlay(t, "batcher", fake, c.noReader, c.steps, obsStartBatcher(c.cfg))
 				assert.Equal(t, c.events, events, "events")
 				assert.Equal(t, c.outputs, outputs, "outputs")
 			})
