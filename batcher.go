@@ -30,8 +30,9 @@ type BatchConfig struct {
 // buffer reused from batch to batch, which grows to the longest batch so
 // far, and emitted as a copy of exactly its length.
 type Batcher[T any] struct {
-	config BatchConfig
-	clock  Clock
+	config   BatchConfig
+	clock    Clock
+	observer func(Event)
 }
 
 // NewBatcher returns a Batcher for config, timed by clock. A nil clock means
@@ -52,6 +53,28 @@ func NewBatcher[T any](config BatchConfig, clock Clock) *Batcher[T] {
 // Name returns "batcher".
 func (b *Batcher[T]) Name() string { return "batcher" }
 
+// WithObserver sets fn to be told what each later Process call does, and
+// returns b. Process reads it when called, so set it before.
+//
+// A Process call reports: EventEmit for every batch sent, with Reason
+// ReasonSize, ReasonLatency or ReasonClose (the partial batch flushed at
+// the end of input) and Count the batch's length, once the consumer has
+// taken it; EventTimerArm when the first item of a batch starts the
+// MaxLatency timer, and then exactly one EventTimerFire (the timer went
+// off) or EventTimerStop (the batch went out first, or the call ended);
+// EventCancel when ctx ends, with Count the items held or being sent,
+// which are lost; and EventClose last, after every timer is done, just
+// before the output is closed. Error results pass through unreported.
+//
+// fn runs synchronously on the processor's goroutine, one event at a time
+// and in the order things happen, so a slow fn slows the stream. A nil fn
+// means none, and costs nothing. A panic in fn is not recovered: like a
+// panic in any goroutine, it ends the program.
+func (b *Batcher[T]) WithObserver(fn func(Event)) *Batcher[T] {
+	b.observer = fn
+	return b
+}
+
 // Process batches in and returns the output channel.
 //
 // An error result passes through at once, between batches, as a
@@ -65,10 +88,13 @@ func (b *Batcher[T]) Name() string { return "batcher" }
 func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[[]T] {
 	out := make(chan Result[[]T])
 	lp := newLoop(ctx, b.clock, in, out)
+	rep := newEventReporter(b.observer, b.Name(), b.clock)
 	go func() {
 		defer lp.exit()
 		defer close(out)
+		defer rep.report(EventClose, "", 0)
 		timer := newPeriodTimer(b.clock)
+		timer.rep = rep
 		defer timer.disarm()
 
 		maxSize, maxLatency := b.config.MaxSize, b.config.MaxLatency
@@ -77,12 +103,23 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 		// costs one allocation however its length varies.
 		var batch []T
 		var deadline time.Duration // since the timer's base
-		emit := func() bool {
+		// cancelled reports that ctx ended with n items held or in flight.
+		cancelled := func(n int) { rep.report(EventCancel, "", n) }
+		// emit sends the batch, which went out for reason when the clock
+		// read now (noReading when MaxLatency is 0 and the loop reads no
+		// clock).
+		emit := func(reason string, now time.Duration) bool {
+			n := len(batch)
 			r := NewSuccess(append([]T(nil), batch...))
 			clear(batch) // drop references held by the reused buffer
 			batch = batch[:0]
-			timer.disarm()
-			return send(lp, out, r)
+			timer.disarmAt(now)
+			if !send(lp, out, r) {
+				cancelled(n)
+				return false
+			}
+			rep.reportSince(EventEmit, reason, n, timer.base, now)
+			return true
 		}
 		// emitIfDue emits the batch if now has reached its deadline. It
 		// reports false if ctx ended during the send.
@@ -90,13 +127,14 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 			if len(batch) == 0 || maxLatency == 0 || now < deadline {
 				return true
 			}
-			return emit()
+			return emit(ReasonLatency, now)
 		}
 
 		for {
 			r, ok, gotEvent, stop := receive(lp, timer.events, in)
 			switch {
 			case stop:
+				cancelled(len(batch))
 				return
 			case gotEvent:
 				timer.taken()
@@ -105,12 +143,21 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 				}
 			default:
 				if !ok {
+					// Time first here too, so that a batch whose deadline
+					// has come goes out for its latency, not for the close.
+					now := noReading
+					if maxLatency > 0 {
+						now = timer.now()
+						if !emitIfDue(now) {
+							return
+						}
+					}
 					if len(batch) > 0 {
-						emit()
+						emit(ReasonClose, now)
 					}
 					return
 				}
-				var now time.Duration
+				now := noReading
 				if maxLatency > 0 {
 					now = timer.now()
 					if !emitIfDue(now) {
@@ -119,13 +166,14 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 				}
 				if r.IsError() {
 					if !send(lp, out, batchError(r)) {
+						cancelled(len(batch) + 1)
 						return
 					}
 					continue
 				}
 				batch = append(batch, r.Value())
 				if len(batch) == maxSize {
-					if !emit() {
+					if !emit(ReasonSize, now) {
 						return
 					}
 					continue

@@ -3,8 +3,10 @@ package streamz_test
 import (
 	"context"
 	"errors"
+	"expvar"
 	"fmt"
 	"log"
+	"log/slog"
 	"os"
 	"regexp"
 	"sort"
@@ -734,4 +736,77 @@ func ExampleDebounce_WithMaxWait() {
 	// Output:
 	// 250ms: the item from 240ms
 	// 500ms: the item from 480ms
+}
+
+func ExampleNewSlogObserver() {
+	// A text handler without the record's own time, so that the output is
+	// reproducible; "at" is the Batcher's clock reading.
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	batcher := streamz.NewBatcher[int](streamz.BatchConfig{MaxSize: 3, MaxLatency: time.Second}, clock).
+		WithObserver(streamz.NewSlogObserver(logger, slog.LevelInfo))
+	in := make(chan streamz.Result[int])
+	out := batcher.Process(ctx, in)
+	var batches [][]int
+	collected := make(chan struct{})
+	go func() {
+		defer close(collected)
+		for r := range out {
+			batches = append(batches, r.Value())
+		}
+	}()
+
+	for i := 1; i <= 4; i++ {
+		in <- streamz.NewSuccess(i) // [1 2 3] goes out by size; 4 starts a batch
+	}
+	clock.Advance(time.Second) // [4] goes out by latency
+	in <- streamz.NewSuccess(5)
+	close(in) // [5] is flushed
+	// The close event is logged before the output closes, so every record
+	// is out once the output is drained.
+	<-collected
+	fmt.Println(batches)
+	// Output:
+	// level=INFO msg=streamz processor=batcher kind=timer-arm reason="" count=0 at=2024-01-01T00:00:00.000Z
+	// level=INFO msg=streamz processor=batcher kind=timer-stop reason="" count=0 at=2024-01-01T00:00:00.000Z
+	// level=INFO msg=streamz processor=batcher kind=emit reason=size count=3 at=2024-01-01T00:00:00.000Z
+	// level=INFO msg=streamz processor=batcher kind=timer-arm reason="" count=0 at=2024-01-01T00:00:00.000Z
+	// level=INFO msg=streamz processor=batcher kind=timer-fire reason="" count=0 at=2024-01-01T00:00:01.000Z
+	// level=INFO msg=streamz processor=batcher kind=emit reason=latency count=1 at=2024-01-01T00:00:01.000Z
+	// level=INFO msg=streamz processor=batcher kind=timer-arm reason="" count=0 at=2024-01-01T00:00:01.000Z
+	// level=INFO msg=streamz processor=batcher kind=timer-stop reason="" count=0 at=2024-01-01T00:00:01.000Z
+	// level=INFO msg=streamz processor=batcher kind=emit reason=close count=1 at=2024-01-01T00:00:01.000Z
+	// level=INFO msg=streamz processor=batcher kind=close reason="" count=0 at=2024-01-01T00:00:01.000Z
+	// [[1 2 3] [4] [5]]
+}
+
+func ExampleCounters() {
+	counters := streamz.NewCounters()
+	// Published, the counts are served as JSON at /debug/vars (with
+	// net/http's default mux).
+	expvar.Publish("streamz", counters)
+
+	// One Counters serves any number of processors at once.
+	batcher := streamz.NewBatcher[int](streamz.BatchConfig{MaxSize: 3}, nil).WithObserver(counters.Observe)
+	in := make(chan streamz.Result[int], 7)
+	for i := 1; i <= 7; i++ {
+		in <- streamz.NewSuccess(i)
+	}
+	close(in)
+	for range batcher.Process(context.Background(), in) {
+	}
+
+	fmt.Println(expvar.Get("streamz"))
+	fmt.Println(counters.Snapshot()["batcher/emit/size"])
+	// Output:
+	// {"batcher/close/":1,"batcher/emit/close":1,"batcher/emit/size":2}
+	// 2
 }

@@ -49,9 +49,19 @@ type stateEvent struct{}
 // The loop disarms the timer whenever it emits what was pending, so a
 // FakeClock shows a waiter exactly while something that has been timed is
 // pending, and BlockUntilContext can tell a test when that is.
+//
+// With rep set, the timer reports its life to the processor's observer,
+// always from the loop's goroutine: an arm when schedule starts a timer
+// that is not armed, a stop when disarm stops one before it goes off, and
+// a fire when the loop takes the event (in taken, or in disarm when an
+// event is owed), never from the timer's goroutine, which would race the
+// loop's own events. A re-arm for a deadline that has moved is part of the
+// same arm. So every arm is matched by exactly one fire or stop, and once
+// the loop's last disarm returns, every arm has been.
 type periodTimer struct {
 	clock  Clock
 	events chan stateEvent
+	rep    *eventReporter // nil when the processor has no observer
 
 	base time.Time // the clock reading that durations are measured from
 
@@ -83,17 +93,21 @@ func (p *periodTimer) now() time.Duration { return p.clock.Since(p.base) }
 // deadline when the loop takes that event.
 func (p *periodTimer) schedule(deadline, now time.Duration) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.deadline = deadline
 	if p.state != timerIdle {
+		p.mu.Unlock()
 		return
 	}
 	p.state = timerArmed
 	if p.timer == nil {
 		p.timer = p.clock.AfterFunc(deadline-now, p.fire)
-		return
+	} else {
+		p.timer.Reset(deadline - now)
 	}
-	p.timer.Reset(deadline - now)
+	p.mu.Unlock()
+	// Reported outside the lock, so that a slow observer never holds up the
+	// timer's goroutine (or an Advance running it).
+	p.rep.reportSince(EventTimerArm, "", 0, p.base, now)
 }
 
 func (p *periodTimer) fire() {
@@ -127,25 +141,41 @@ func (p *periodTimer) rearmLocked() bool {
 // so the loop only has to emit what is due.
 func (p *periodTimer) taken() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.state = timerIdle
-	if p.rearmLocked() {
+	rearmed := p.rearmLocked()
+	if rearmed {
 		p.state = timerArmed
+	}
+	p.mu.Unlock()
+	p.rep.report(EventTimerFire, "", 0)
+	if rearmed {
+		// The timer went off, so this is a new arm, not a moved deadline.
+		p.rep.report(EventTimerArm, "", 0)
 	}
 }
 
 // disarm clears the deadline and stops the timer. If the timer's goroutine
 // is already running, disarm waits for its event, so that the event cannot
 // be mistaken for a later period's and no timer goroutine outlives Process.
-func (p *periodTimer) disarm() {
+func (p *periodTimer) disarm() { p.disarmAt(noReading) }
+
+// disarmAt is disarm for a loop that has just read the clock as now (or
+// noReading): a stop it reports is timed by that reading, so that
+// observing costs no clock read per period.
+func (p *periodTimer) disarmAt(now time.Duration) {
 	p.mu.Lock()
 	p.deadline = 0
-	if p.state == timerArmed && p.timer.Stop() {
+	stopped := p.state == timerArmed && p.timer.Stop()
+	if stopped {
 		p.state = timerIdle
 	}
 	owed := p.state != timerIdle
 	p.mu.Unlock()
+	if stopped {
+		p.rep.reportSince(EventTimerStop, "", 0, p.base, now)
+	}
 	if owed {
+		// The timer went off: taken reports the fire.
 		<-p.events
 		p.taken()
 	}
