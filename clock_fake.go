@@ -34,11 +34,45 @@ var FakeClockStart = time.Date(2024, time.January, 1, 0, 0, 0, 0, time.UTC)
 //     value ready before NewTimer, After or Reset returns, and an AfterFunc
 //     starts its function in a goroutine of its own, as time.AfterFunc does.
 //   - AfterFunc functions run with no lock held, and may call the clock.
+//   - Advance and SetTime settle the processors of this package that run on
+//     the clock: before moving time they wait until each has taken and
+//     handled every input already handed to it (a send that has returned,
+//     or an item waiting in a buffered input) and every pending timer
+//     event, and is blocked with nothing ready; after each instant at which
+//     something fired, they wait for the same again, before time moves on.
+//     So when they return, an output that is due is on offer, an item that
+//     had to be dropped has been dropped, and nothing more comes out until
+//     the test acts again. BlockUntilReady settles without moving time.
 //
-// A FakeClock keeps no package-level state and never blocks while holding a
-// lock, so it works inside a testing/synctest bubble; create it inside the
-// bubble. It is safe for concurrent use, but concurrent calls to Advance or
-// SetTime interleave their firings.
+// Settling, and its limits:
+//   - A processor on this clock takes part from its Process call, before its
+//     goroutine has started. Once any FakeClock exists, processors that read
+//     no clock (Mapper, FanIn, Switch and the like) take part too, when they
+//     share a channel with a processor on this clock, directly or through
+//     other clock-less processors: a chain such as Debounce → Mapper →
+//     Batcher settles as a whole. Processors on other clocks, and those
+//     joined only to them, are never waited for, so tests running in
+//     parallel do not hold each other up. A clock-less processor started
+//     before the first FakeClock was created does not take part.
+//   - A processor blocked sending to a consumer that is not reading counts
+//     as settled: it has handled its item, and what it offers is what is
+//     due. Its answer comes just before it parks, so a select with a default
+//     case right after Advance may still miss that output; a blocking
+//     receive gets it.
+//   - A processor whose context has ended, or whose input is closed, is not
+//     waited for.
+//   - The clock cannot see the test's own goroutines. One that sits between
+//     two stages breaks the chain there; for such code use synctest, or
+//     BlockUntilContext. A user function run by a processor the clock
+//     settles (a Mapper's fn, say) must not wait for this clock to move:
+//     the Advance that would move it waits for the function first.
+//
+// A FakeClock never blocks while holding a lock, so it works inside a
+// testing/synctest bubble; create it inside the bubble. The one
+// package-level state it uses is the registry of processors to settle,
+// which is touched only under its own lock. A FakeClock is safe for
+// concurrent use, but concurrent calls to Advance or SetTime interleave
+// their firings.
 type FakeClock struct {
 	mu      sync.Mutex
 	now     time.Time
@@ -239,7 +273,10 @@ func (c *fakeDeadlineContext) end(err, cause error) {
 }
 
 // Advance moves the fake time forward by d, firing what falls due on the
-// way. It panics if d < 0: fake time never goes backwards.
+// way, one instant at a time. It first waits until the processors on the
+// clock are settled, and after each instant at which something fired it
+// waits until they have handled it, before time moves on (see
+// [FakeClock]). It panics if d < 0: fake time never goes backwards.
 func (fc *FakeClock) Advance(d time.Duration) {
 	if d < 0 {
 		panic(fmt.Sprintf("streamz: FakeClock.Advance: d must not be negative, got %v", d))
@@ -251,8 +288,8 @@ func (fc *FakeClock) Advance(d time.Duration) {
 }
 
 // SetTime moves the fake time forward to t, firing what falls due on the
-// way. It panics if t is before the current fake time: fake time never goes
-// backwards.
+// way and settling the processors on the clock as Advance does. It panics
+// if t is before the current fake time: fake time never goes backwards.
 func (fc *FakeClock) SetTime(t time.Time) {
 	fc.mu.Lock()
 	now := fc.now

@@ -38,12 +38,12 @@
 //
 // Tests control time in one of two ways:
 //
-//   - A [FakeClock]: time moves only with Advance or SetTime, which fire
-//     what falls due before they return. A send on an unbuffered input
-//     returns once the processor has taken the item, not once it has read
-//     the clock, so before moving time make sure the item has been handled:
-//     call BlockUntilContext to wait for the processor's timer, or observe
-//     a later output.
+//   - A [FakeClock]: time moves only with Advance or SetTime. Each first
+//     waits until the processors on the clock have handled what they were
+//     given, then fires what falls due, and waits again until the new
+//     time's effects are handled, so a test in the plain style (send,
+//     Advance, expect) gives the same result every time. The FakeClock doc
+//     says what it waits for and what it cannot see.
 //   - RealClock inside a testing/synctest bubble: time.Sleep moves the
 //     bubble's fake time, and synctest.Wait returns once every goroutine in
 //     the bubble, the processors included, is blocked. The two combine: a

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -195,25 +196,29 @@ func Example_quickStart() {
 	_, _ = pages, rebuilds
 }
 
-func TestSaveIsDebounced(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+func TestRowsAreBatched(t *testing.T) {
 	clock := streamz.NewFakeClock()
 	in := make(chan streamz.Result[string])
-	out := streamz.NewDebounce[string](time.Second, clock).Process(ctx, in)
+	batches := streamz.NewBatcher[string](streamz.BatchConfig{MaxSize: 100, MaxLatency: time.Second}, clock).
+		Process(t.Context(), in)
 
-	in <- streamz.NewSuccess("draft 1")
-	// Debounce arms its timer once it has timed the item.
-	if err := clock.BlockUntilContext(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
+	in <- streamz.NewSuccess("row 1")
+	in <- streamz.NewSuccess("row 2")
 	clock.Advance(time.Second)
-	if got := (<-out).Value(); got != "draft 1" {
-		t.Fatalf("got %q, want %q", got, "draft 1")
+	if got := (<-batches).Value(); !slices.Equal(got, []string{"row 1", "row 2"}) {
+		t.Fatalf("got %q, want both rows in one batch", got)
 	}
-	close(in)
-	if _, open := <-out; open {
-		t.Fatal("output still open after the input closed")
+
+	in <- streamz.NewSuccess("row 3")
+	clock.Advance(999 * time.Millisecond)
+	select {
+	case b := <-batches:
+		t.Fatalf("batch %q went out before its second was up", b.Value())
+	default:
+	}
+	clock.Advance(time.Millisecond)
+	if got := (<-batches).Value(); !slices.Equal(got, []string{"row 3"}) {
+		t.Fatalf("got %q, want row 3", got)
 	}
 }
 

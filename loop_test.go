@@ -22,7 +22,7 @@ const ltRuns = 100
 // that is due before it fails; it never delays a passing run.
 const ltWatchdog = 10 * time.Second
 
-var ltMarker = errors.New("lt marker")
+var errLTMarker = errors.New("lt marker")
 
 // ltNext receives the next output, failing the test if none comes.
 func ltNext[O any](t *testing.T, out <-chan Result[O]) Result[O] {
@@ -43,9 +43,9 @@ func ltNext[O any](t *testing.T, out <-chan Result[O]) Result[O] {
 // would come first.
 func ltNothingDue[O any](t *testing.T, in chan<- Result[int], out <-chan Result[O]) {
 	t.Helper()
-	in <- NewError(0, ltMarker, "lt")
+	in <- NewError(0, errLTMarker, "lt")
 	r := ltNext(t, out)
-	require.True(t, r.IsError() && errors.Is(r.Error(), ltMarker), "an output came out before the marker: %v", r)
+	require.True(t, r.IsError() && errors.Is(r.Error(), errLTMarker), "an output came out before the marker: %v", r)
 }
 
 func ltBatcher(clock Clock, ctx context.Context, in <-chan Result[int], latency time.Duration) <-chan Result[[]int] {
