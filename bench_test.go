@@ -1194,3 +1194,50 @@ func BenchmarkBatcherObserved(b *testing.B) {
 		})
 	}
 }
+
+// ---------------------------------------------------------------------------
+// Settling: what a FakeClock's waiting costs a test that advances often.
+
+// BenchmarkSettle feeds a Batcher ten items, then advances a FakeClock past
+// the batch's MaxLatency, over and over: every Advance settles the loop
+// before and after the batch goes out. ns/op is per item. The reference is
+// the same Batcher on RealClock cutting batches of ten by size, so both
+// emit the same batches and the difference is the settling.
+func BenchmarkSettle(b *testing.B) {
+	const every, latency = 10, time.Millisecond
+	run := func(b *testing.B, clock Clock, advance func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		in := make(chan Result[int])
+		size := 1000
+		if advance == nil {
+			size = every
+		}
+		out := NewBatcher[int](BatchConfig{MaxSize: size, MaxLatency: latency}, clock).Process(ctx, in)
+		drained := make(chan int)
+		go func() {
+			n := 0
+			for r := range out {
+				n += len(r.Value())
+			}
+			drained <- n
+		}()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			in <- NewSuccess(i)
+			if advance != nil && i%every == every-1 {
+				advance()
+			}
+		}
+		close(in)
+		if n := <-drained; n != b.N {
+			b.Fatalf("batched %d of %d", n, b.N)
+		}
+	}
+	b.Run("RealClock-size10", func(b *testing.B) { run(b, RealClock, nil) })
+	b.Run("FakeClock-advance-every10", func(b *testing.B) {
+		fc := NewFakeClock()
+		run(b, fc, func() { fc.Advance(latency) })
+	})
+}

@@ -280,16 +280,12 @@ func settleComponent(fc *FakeClock) []*loopReg {
 	if len(seeds) == 0 {
 		return nil
 	}
-	seen := make(map[*loopReg]bool, len(seeds))
+	// Components are a handful of loops: a linear look-up beats a map.
 	component := append([]*loopReg(nil), seeds...)
-	for _, r := range component {
-		seen[r] = true
-	}
 	for i := 0; i < len(component); i++ {
 		for _, k := range component[i].chans {
 			for _, n := range loops.byChan[k] {
-				if !seen[n] && (n.clock == nil || n.clock == fc) {
-					seen[n] = true
+				if (n.clock == nil || n.clock == fc) && !slices.Contains(component, n) {
 					component = append(component, n)
 				}
 			}
