@@ -1194,3 +1194,68 @@ func BenchmarkBatcherObserved(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkThrottle's and BenchmarkDebounce's cases with an observer
+// attached, under the same budget as BenchmarkBatcherObserved.
+
+func BenchmarkThrottleObserved(b *testing.B) {
+	for _, o := range obsBenchObservers() {
+		b.Run("d=0/"+o.name, func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				fn, events := o.fn()
+				p := pump(b, buf, NewThrottle[int](0, RealClock).WithObserver(fn).Process, nil)
+				if p.outputs != b.N {
+					b.Fatalf("passed %d of %d", p.outputs, b.N)
+				}
+				perItem(b, float64(events()), "events/item")
+			})
+		})
+		b.Run("drop/"+o.name, func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				fn, events := o.fn()
+				p := pump(b, buf, NewThrottle[int](time.Hour, RealClock).WithObserver(fn).Process, nil)
+				if p.outputs != 1 {
+					b.Fatalf("passed %d, want 1", p.outputs)
+				}
+				perItem(b, float64(events()), "events/item")
+			})
+		})
+		b.Run("cooldown10/"+o.name, func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				fn, events := o.fn()
+				d := cooldown10(buf)
+				p := pump(b, buf, NewThrottle[int](d, RealClock).WithObserver(fn).Process, nil)
+				perItem(b, float64(p.outputs), "passed/item")
+				b.ReportMetric(float64(d.Nanoseconds()), "cooldown-ns")
+				perItem(b, float64(events()), "events/item")
+			})
+		})
+	}
+}
+
+func BenchmarkDebounceObserved(b *testing.B) {
+	for _, o := range obsBenchObservers() {
+		b.Run("coalesce/"+o.name, func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				fn, events := o.fn()
+				p := pump(b, buf, NewDebounce[int](time.Hour, RealClock).WithObserver(fn).Process, nil)
+				if p.outputs != 1 {
+					b.Fatalf("emitted %d, want 1", p.outputs)
+				}
+				perItem(b, float64(p.spawned), "fires/item")
+				perItem(b, float64(events()), "events/item")
+			})
+		})
+		b.Run("quiet/"+o.name, func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				fn, events := o.fn()
+				p := pump(b, buf, NewDebounce[int](time.Nanosecond, RealClock).WithObserver(fn).Process, nil)
+				if p.outputs != b.N {
+					b.Fatalf("emitted %d of %d", p.outputs, b.N)
+				}
+				perItem(b, float64(p.spawned), "fires/item")
+				perItem(b, float64(events()), "events/item")
+			})
+		})
+	}
+}
