@@ -63,6 +63,7 @@ type Debounce[T any] struct {
 	leading  bool
 	trailing bool
 	maxWait  time.Duration
+	observer func(Event)
 }
 
 // NewDebounce returns a Debounce with quiet period d, timed by clock, that
@@ -110,6 +111,34 @@ func (db *Debounce[T]) WithMaxWait(m time.Duration) *Debounce[T] {
 // Name returns "debounce".
 func (db *Debounce[T]) Name() string { return "debounce" }
 
+// WithObserver sets fn to be told what each later Process call does, and
+// returns db. Process reads it when called, so set it before.
+//
+// A Process call reports: EventEmit for every success item sent, with
+// Count 1 and Reason ReasonDeadline (its quiet period ended, or d <= 0 and
+// it passed straight through), ReasonMaxWait (maxWait ran out first),
+// ReasonLeading (the first item of a burst, with the leading edge on) or
+// ReasonClose (the pending item flushed at the end of input), once the
+// consumer has taken it; EventCoalesce with Count 1 when a newer item
+// replaces the pending one; EventTimerArm when an item becomes pending
+// with no timer armed, and then exactly one EventTimerFire (the timer went
+// off) or EventTimerStop (an input at or after the deadline applied it
+// first, the input closed, or the call ended), a deadline moved by a newer
+// item being part of the same arm; EventCancel when ctx ends, with Count
+// the items pending or being sent, which are lost; and EventClose last,
+// after every timer is done, just before the output is closed. Error
+// results pass through unreported, and so do the items that a Debounce
+// with the trailing edge off discards after a burst's first.
+//
+// fn runs synchronously on the processor's goroutine, one event at a time
+// and in the order things happen, so a slow fn slows the stream. A nil fn
+// means none, and costs nothing. A panic in fn is not recovered: like a
+// panic in any goroutine, it ends the program.
+func (db *Debounce[T]) WithObserver(fn func(Event)) *Debounce[T] {
+	db.observer = fn
+	return db
+}
+
 // Process debounces in and returns the output channel. It panics if both
 // edges are off.
 //
@@ -134,35 +163,51 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 	}
 	out := make(chan Result[T])
 	lp := newLoop(ctx, clock, in, out)
+	rep := newEventReporter(db.observer, db.Name(), clock)
 	if d > 0 && (cfg.leading || cfg.maxWait > 0) {
-		go debounceWithEdges(lp, clock, d, cfg, in, out)
+		go debounceWithEdges(lp, clock, rep, d, cfg, in, out)
 		return out
 	}
 	go func() {
 		defer lp.exit()
 		defer close(out)
+		defer rep.report(EventClose, "", 0)
 		timer := newPeriodTimer(clock)
+		timer.rep = rep
 		defer timer.disarm()
 
 		var pending Result[T]
 		var hasPending bool
 		var deadline time.Duration // since the timer's base
+		// emit sends the pending item, which went out for reason when the
+		// clock read now (noReading when d <= 0 and the loop reads no
+		// clock), and reports it. It reports false if ctx ended during the
+		// send.
+		emit := func(reason string, now time.Duration) bool {
+			r := pending
+			pending, hasPending = Result[T]{}, false
+			timer.disarmAt(now)
+			if !send(lp, out, r) {
+				rep.report(EventCancel, "", 1)
+				return false
+			}
+			rep.reportSince(EventEmit, reason, 1, timer.base, now)
+			return true
+		}
 		// emitIfDue emits the pending item if now has reached its deadline.
 		// It reports false if ctx ended during the send.
 		emitIfDue := func(now time.Duration) bool {
 			if !hasPending || now < deadline {
 				return true
 			}
-			r := pending
-			pending, hasPending = Result[T]{}, false
-			timer.disarm()
-			return send(lp, out, r)
+			return emit(ReasonDeadline, now)
 		}
 
 		for {
 			r, ok, gotEvent, stop := receive(lp, timer.events, in)
 			switch {
 			case stop:
+				rep.report(EventCancel, "", debounceHeld(hasPending))
 				return
 			case gotEvent:
 				timer.taken()
@@ -171,14 +216,23 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 				}
 			default:
 				if !ok {
+					// Time first here too, so that an item whose deadline
+					// has come goes out for it, not for the close.
 					if hasPending {
-						send(lp, out, pending)
+						now := timer.now()
+						if emitIfDue(now) && hasPending {
+							emit(ReasonClose, now)
+						}
 					}
 					return
 				}
 				if d <= 0 {
 					if !send(lp, out, r) {
+						rep.report(EventCancel, "", 1)
 						return
+					}
+					if r.IsSuccess() {
+						rep.reportSince(EventEmit, ReasonDeadline, 1, timer.base, noReading)
 					}
 					continue
 				}
@@ -188,9 +242,13 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 				}
 				if r.IsError() {
 					if !send(lp, out, r) {
+						rep.report(EventCancel, "", 1+debounceHeld(hasPending))
 						return
 					}
 					continue
+				}
+				if hasPending {
+					rep.reportSince(EventCoalesce, "", 1, timer.base, now)
 				}
 				pending, hasPending, deadline = r, true, now+d
 				timer.schedule(deadline, now)
@@ -198,6 +256,14 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 		}
 	}()
 	return out
+}
+
+// debounceHeld is how many items a Debounce holds: what a cancel loses.
+func debounceHeld(hasPending bool) int {
+	if hasPending {
+		return 1
+	}
+	return 0
 }
 
 // debounceEdges is a Debounce's options, as Process copied them.
@@ -216,10 +282,12 @@ type debounceEdges struct {
 // first item and the latest emission. An item that arrives at or after it
 // starts a new burst. The timer is armed only while an item is pending
 // for the trailing edge.
-func debounceWithEdges[T any](lp *loop, clock Clock, d time.Duration, cfg debounceEdges, in <-chan Result[T], out chan<- Result[T]) {
+func debounceWithEdges[T any](lp *loop, clock Clock, rep *eventReporter, d time.Duration, cfg debounceEdges, in <-chan Result[T], out chan<- Result[T]) {
 	defer lp.exit()
 	defer close(out)
+	defer rep.report(EventClose, "", 0)
 	timer := newPeriodTimer(clock)
+	timer.rep = rep
 	defer timer.disarm()
 
 	var pending Result[T]
@@ -232,6 +300,16 @@ func debounceWithEdges[T any](lp *loop, clock Clock, d time.Duration, cfg deboun
 		}
 		return last + d
 	}
+	// emit sends r, which went out for reason when the clock read now, and
+	// reports it. It reports false if ctx ended during the send.
+	emit := func(r Result[T], reason string, now time.Duration) bool {
+		if !send(lp, out, r) {
+			rep.report(EventCancel, "", 1+debounceHeld(hasPending))
+			return false
+		}
+		rep.reportSince(EventEmit, reason, 1, timer.base, now)
+		return true
+	}
 	// emitIfDue emits the pending item if now has reached its deadline. The
 	// emission happened at the deadline, so that is the new anchor, and the
 	// burst goes on until last + d unless an item restarts it. It reports
@@ -242,16 +320,23 @@ func debounceWithEdges[T any](lp *loop, clock Clock, d time.Duration, cfg deboun
 		}
 		r := pending
 		pending, hasPending = Result[T]{}, false
-		timer.disarm()
+		timer.disarmAt(now)
+		// The deadline is the quiet period's end unless maxWait's came
+		// first.
+		reason := ReasonDeadline
+		if last+d > deadline {
+			reason = ReasonMaxWait
+		}
 		anchor = deadline
 		deadline = bound()
-		return send(lp, out, r)
+		return emit(r, reason, now)
 	}
 
 	for {
 		r, ok, gotEvent, stop := receive(lp, timer.events, in)
 		switch {
 		case stop:
+			rep.report(EventCancel, "", debounceHeld(hasPending))
 			return
 		case gotEvent:
 			timer.taken()
@@ -259,8 +344,16 @@ func debounceWithEdges[T any](lp *loop, clock Clock, d time.Duration, cfg deboun
 				return
 			}
 		case !ok:
+			// Time first here too, so that an item whose deadline has come
+			// goes out for it, not for the close.
 			if hasPending {
-				send(lp, out, pending)
+				now := timer.now()
+				if emitIfDue(now) && hasPending {
+					r := pending
+					pending, hasPending = Result[T]{}, false
+					timer.disarmAt(now)
+					emit(r, ReasonClose, now)
+				}
 			}
 			return
 		default:
@@ -270,6 +363,7 @@ func debounceWithEdges[T any](lp *loop, clock Clock, d time.Duration, cfg deboun
 			}
 			if r.IsError() {
 				if !send(lp, out, r) {
+					rep.report(EventCancel, "", 1+debounceHeld(hasPending))
 					return
 				}
 				continue
@@ -280,7 +374,7 @@ func debounceWithEdges[T any](lp *loop, clock Clock, d time.Duration, cfg deboun
 				seen, anchor = true, now
 				deadline = bound()
 				if cfg.leading {
-					if !send(lp, out, r) {
+					if !emit(r, ReasonLeading, now) {
 						return
 					}
 					continue
@@ -289,6 +383,9 @@ func debounceWithEdges[T any](lp *loop, clock Clock, d time.Duration, cfg deboun
 				deadline = bound()
 			}
 			if cfg.trailing {
+				if hasPending {
+					rep.reportSince(EventCoalesce, "", 1, timer.base, now)
+				}
 				pending, hasPending = r, true
 				timer.schedule(deadline, now)
 			}

@@ -28,6 +28,7 @@ type DeadLetterQueue[T any] struct {
 	clock        Clock
 	name         string
 	droppedCount atomic.Uint64
+	observer     func(Event)
 }
 
 // NewDeadLetterQueue returns a DeadLetterQueue named "dlq" whose 10 ms drop
@@ -49,6 +50,28 @@ func (dlq *DeadLetterQueue[T]) WithName(name string) *DeadLetterQueue[T] {
 // Name returns the name, "dlq" unless set by WithName.
 func (dlq *DeadLetterQueue[T]) Name() string { return dlq.name }
 
+// WithObserver sets fn to be told what each later Process call does, and
+// returns dlq. Process reads it, and the name the events carry, when
+// called, so set them before.
+//
+// A Process call reports: EventDrop with ReasonTimeout and Count 1 for every
+// item, success or error, dropped because its consumer did not take it
+// within 10 ms, timed when the DeadLetterQueue gave up; EventCancel when
+// ctx ends, with Count 1 if an item was being offered then (it is lost,
+// and neither counted nor logged) and 0 otherwise; and EventClose last,
+// just before the outputs are closed. Items delivered are not reported,
+// and the timer that times an offer is not either: it is part of a send,
+// not a period.
+//
+// fn runs synchronously on the processor's goroutine, one event at a time
+// and in the order things happen, so a slow fn slows the stream. A nil fn
+// means none, and costs nothing. A panic in fn is not recovered: like a
+// panic in any goroutine, it ends the program.
+func (dlq *DeadLetterQueue[T]) WithObserver(fn func(Event)) *DeadLetterQueue[T] {
+	dlq.observer = fn
+	return dlq
+}
+
 // DroppedCount returns how many items have been dropped, over every Process
 // call on dlq. Safe for concurrent use.
 func (dlq *DeadLetterQueue[T]) DroppedCount() uint64 { return dlq.droppedCount.Load() }
@@ -69,10 +92,12 @@ func (dlq *DeadLetterQueue[T]) Process(ctx context.Context, in <-chan Result[T])
 	succ := make(chan Result[T])
 	fail := make(chan Result[T])
 	lp := newLoop(ctx, dlq.clock, in, succ, fail)
+	rep := newEventReporter(dlq.observer, dlq.Name(), dlq.clock)
 	go func() {
 		defer lp.exit()
 		defer close(succ)
 		defer close(fail)
+		defer rep.report(EventClose, "", 0)
 		var timer Timer
 		defer func() {
 			if timer != nil {
@@ -81,7 +106,11 @@ func (dlq *DeadLetterQueue[T]) Process(ctx context.Context, in <-chan Result[T])
 		}()
 		for {
 			r, ok, _, stop := receive(lp, nil, in)
-			if stop || !ok {
+			if stop {
+				rep.report(EventCancel, "", 0)
+				return
+			}
+			if !ok {
 				return
 			}
 			out := succ
@@ -90,9 +119,11 @@ func (dlq *DeadLetterQueue[T]) Process(ctx context.Context, in <-chan Result[T])
 			}
 			delivered, cancelled := dlq.offer(lp, &timer, out, r)
 			if cancelled {
+				rep.report(EventCancel, "", 1)
 				return
 			}
 			if !delivered {
+				rep.report(EventDrop, ReasonTimeout, 1)
 				dlq.drop(r)
 			}
 		}

@@ -52,7 +52,17 @@ func edgeDebounce(d time.Duration, o edgeOpts, clk Clock) *Debounce[int] {
 // item that arrives in it is emitted when it ends, which opens the next
 // cooldown there; a cooldown that ends with nothing held closes.
 func edgeModelThrottle(d time.Duration, o edgeOpts, steps []teStep) []teOut {
-	var out []teOut
+	out, _ := edgeModelThrottleReasons(d, o, steps)
+	return out
+}
+
+// edgeModelThrottleReasons is edgeModelThrottle with, for each output, the
+// reason an observer is told it went out for ("" for an error).
+func edgeModelThrottleReasons(d time.Duration, o edgeOpts, steps []teStep) (out []teOut, reasons []string) {
+	emit := func(item teOut, reason string) {
+		out = append(out, item)
+		reasons = append(reasons, reason)
+	}
 	open := false
 	var end time.Duration
 	held, holding := 0, false
@@ -62,21 +72,21 @@ func edgeModelThrottle(d time.Duration, o edgeOpts, steps []teStep) []teOut {
 				open = false
 				break
 			}
-			out = append(out, teItem(end, held))
+			emit(teItem(end, held), ReasonTrailing)
 			holding = false
 			end += d
 		}
 		switch e.Step.Kind {
 		case teFail:
-			out = append(out, teError(e.At, e.Step.V))
+			emit(teError(e.At, e.Step.V), "")
 		case teSend:
 			switch {
 			case d <= 0:
-				out = append(out, teItem(e.At, e.Step.V))
+				emit(teItem(e.At, e.Step.V), ReasonLeading)
 			case !open:
 				open, end = true, e.At+d
 				if o.leading {
-					out = append(out, teItem(e.At, e.Step.V))
+					emit(teItem(e.At, e.Step.V), ReasonLeading)
 				} else {
 					held, holding = e.Step.V, true
 				}
@@ -85,11 +95,11 @@ func edgeModelThrottle(d time.Duration, o edgeOpts, steps []teStep) []teOut {
 			}
 		case teClose:
 			if holding {
-				out = append(out, teItem(e.At, held))
+				emit(teItem(e.At, held), ReasonClose)
 			}
 		}
 	}
-	return out
+	return out, reasons
 }
 
 // edgeModelDebounce is lodash's debounce with {leading, trailing, maxWait},
@@ -101,17 +111,29 @@ func edgeModelThrottle(d time.Duration, o edgeOpts, steps []teStep) []teOut {
 // what remains of both d and maxWait, not for d alone, so that an item
 // never waits more than maxWait after an emission (see Debounce's doc).
 func edgeModelDebounce(d time.Duration, o edgeOpts, steps []teStep) []teOut {
-	var out []teOut
+	out, _ := edgeModelDebounceReasons(d, o, steps)
+	return out
+}
+
+// edgeModelDebounceReasons is edgeModelDebounce with, for each output, the
+// reason an observer is told it went out for ("" for an error). An item
+// passed straight through because d <= 0 went out for its (empty) quiet
+// period.
+func edgeModelDebounceReasons(d time.Duration, o edgeOpts, steps []teStep) (out []teOut, reasons []string) {
+	emit := func(item teOut, reason string) {
+		out = append(out, item)
+		reasons = append(reasons, reason)
+	}
 	if d <= 0 {
 		for _, e := range teTimeline(steps) {
 			switch e.Step.Kind {
 			case teFail:
-				out = append(out, teError(e.At, e.Step.V))
+				emit(teError(e.At, e.Step.V), "")
 			case teSend:
-				out = append(out, teItem(e.At, e.Step.V))
+				emit(teItem(e.At, e.Step.V), ReasonDeadline)
 			}
 		}
-		return out
+		return out, reasons
 	}
 	maxWait := o.maxWait
 	maxing := maxWait > 0
@@ -126,8 +148,8 @@ func edgeModelDebounce(d time.Duration, o edgeOpts, steps []teStep) []teOut {
 		timerDue      time.Duration
 		timerSet      bool
 	)
-	invoke := func(at time.Duration) {
-		out = append(out, teItem(at, args))
+	invoke := func(at time.Duration, reason string) {
+		emit(teItem(at, args), reason)
 		hasArgs = false
 		lastInvoke = at
 	}
@@ -149,13 +171,18 @@ func edgeModelDebounce(d time.Duration, o edgeOpts, steps []teStep) []teOut {
 			}
 			timerSet = false // trailingEdge
 			if o.trailing && hasArgs {
-				invoke(at)
+				// The quiet period's end, unless maxWait's came first.
+				reason := ReasonDeadline
+				if at-lastCall < d {
+					reason = ReasonMaxWait
+				}
+				invoke(at, reason)
 			}
 			hasArgs = false
 		}
 		switch e.Step.Kind {
 		case teFail:
-			out = append(out, teError(e.At, e.Step.V))
+			emit(teError(e.At, e.Step.V), "")
 		case teSend:
 			at := e.At
 			invoking := shouldInvoke(at)
@@ -169,7 +196,7 @@ func edgeModelDebounce(d time.Duration, o edgeOpts, steps []teStep) []teOut {
 				lastInvoke = at
 				timerSet, timerDue = true, at+d
 				if o.leading {
-					invoke(at)
+					invoke(at, ReasonLeading)
 				}
 				continue
 			}
@@ -178,52 +205,53 @@ func edgeModelDebounce(d time.Duration, o edgeOpts, steps []teStep) []teOut {
 			}
 		case teClose:
 			if o.trailing && hasArgs { // lodash's flush
-				out = append(out, teItem(e.At, args))
+				emit(teItem(e.At, args), ReasonClose)
 			}
 		}
 	}
-	return out
+	return out, reasons
 }
 
 // edgeThrottleCases and edgeDebounceCases are the configurations the model
 // tests draw from, defaults included.
 func edgeThrottleCases() []teModelCase[int] {
 	var cases []teModelCase[int]
-	for _, d := range []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, time.Nanosecond, 0} {
-		for _, o := range []edgeOpts{{true, true, 0}, {false, true, 0}, {true, false, 0}} {
-			cases = append(cases, teModelCase[int]{
-				name:   fmt.Sprintf("Throttle(%v, %v)", d, o),
-				period: d,
-				process: func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[int] {
-					return edgeThrottle(d, o, clk).Process(ctx, in)
-				},
-				observe: teObserveItem,
-				model:   func(steps []teStep) []teOut { return edgeModelThrottle(d, o, steps) },
-			})
-		}
+	for _, c := range edgeThrottleConfigs() {
+		d, o := c.d, c.o
+		cases = append(cases, teModelCase[int]{
+			name:   fmt.Sprintf("Throttle(%v, %v)", d, o),
+			period: d,
+			process: func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[int] {
+				return edgeThrottle(d, o, clk).Process(ctx, in)
+			},
+			observe: teObserveItem,
+			model:   func(steps []teStep) []teOut { return edgeModelThrottle(d, o, steps) },
+		})
 	}
 	return cases
 }
 
+// edgeConfig is a period and edge options.
+type edgeConfig struct {
+	d time.Duration
+	o edgeOpts
+}
+
+// edgeThrottleConfigs and edgeDebounceConfigs are the configurations of
+// the model tests.
+func edgeThrottleConfigs() []edgeConfig {
+	var cfgs []edgeConfig
+	for _, d := range []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, time.Nanosecond, 0} {
+		for _, o := range []edgeOpts{{true, true, 0}, {false, true, 0}, {true, false, 0}} {
+			cfgs = append(cfgs, edgeConfig{d, o})
+		}
+	}
+	return cfgs
+}
+
 func edgeDebounceCases() []teModelCase[int] {
-	const d = 100 * time.Millisecond
-	type cfg struct {
-		d time.Duration
-		o edgeOpts
-	}
-	var cfgs []cfg
-	for _, o := range []edgeOpts{
-		{false, true, 0}, {true, true, 0}, {true, false, 0},
-		{false, true, 250 * time.Millisecond}, {true, true, 250 * time.Millisecond}, {true, false, 250 * time.Millisecond},
-		{false, true, d}, {true, true, d}, {true, false, d},
-		{false, true, 150 * time.Millisecond}, {true, true, 130 * time.Millisecond},
-		{false, true, 40 * time.Millisecond}, // raised to d
-	} {
-		cfgs = append(cfgs, cfg{d, o})
-	}
-	cfgs = append(cfgs, cfg{time.Nanosecond, edgeOpts{true, true, 3}}, cfg{0, edgeOpts{true, false, 0}})
 	var cases []teModelCase[int]
-	for _, c := range cfgs {
+	for _, c := range edgeDebounceConfigs() {
 		cases = append(cases, teModelCase[int]{
 			name:   fmt.Sprintf("Debounce(%v, %v)", c.d, c.o),
 			period: c.d,
@@ -235,6 +263,23 @@ func edgeDebounceCases() []teModelCase[int] {
 		})
 	}
 	return cases
+}
+
+func edgeDebounceConfigs() []edgeConfig {
+	const d = 100 * time.Millisecond
+	type cfg = edgeConfig
+	var cfgs []cfg
+	for _, o := range []edgeOpts{
+		{false, true, 0}, {true, true, 0}, {true, false, 0},
+		{false, true, 250 * time.Millisecond}, {true, true, 250 * time.Millisecond}, {true, false, 250 * time.Millisecond},
+		{false, true, d}, {true, true, d}, {true, false, d},
+		{false, true, 150 * time.Millisecond}, {true, true, 130 * time.Millisecond},
+		{false, true, 40 * time.Millisecond}, // raised to d
+	} {
+		cfgs = append(cfgs, cfg{d, o})
+	}
+	cfgs = append(cfgs, cfg{time.Nanosecond, edgeOpts{true, true, 3}}, cfg{0, edgeOpts{true, false, 0}})
+	return cfgs
 }
 
 func TestThrottleEdges_ModelSchedules(t *testing.T) { teCheckModel(t, edgeThrottleCases()) }

@@ -46,6 +46,7 @@ type Throttle[T any] struct {
 	clock    Clock
 	leading  bool
 	trailing bool
+	observer func(Event)
 }
 
 // NewThrottle returns a Throttle with cooldown d, timed by clock, that passes
@@ -79,6 +80,34 @@ func (th *Throttle[T]) WithTrailing(on bool) *Throttle[T] {
 // Name returns "throttle".
 func (th *Throttle[T]) Name() string { return "throttle" }
 
+// WithObserver sets fn to be told what each later Process call does, and
+// returns th. Process reads it when called, so set it before.
+//
+// A Process call reports: EventEmit for every success item sent, with
+// Count 1 and Reason ReasonLeading (the first item of a cooldown, and every
+// item when d <= 0), ReasonTrailing (the item held for the trailing edge,
+// when its cooldown ends) or ReasonClose (the held item flushed at the end
+// of input), once the consumer has taken it; EventDrop with ReasonCooldown
+// for every success item discarded, including, with the trailing edge on,
+// a held item replaced by a newer one; with the trailing edge on,
+// EventTimerArm when an item is held and a timer starts for the end of its
+// cooldown, and then exactly one EventTimerFire (the cooldown ended with no
+// input first) or EventTimerStop (an input at or after the end applied it
+// first, the input closed, or the call ended); EventCancel when ctx ends,
+// with Count the items held or being sent, which are lost; and EventClose
+// last, after every timer is done, just before the output is closed. Error
+// results pass through unreported. The default leading-only Throttle arms
+// no timer, so it reports none.
+//
+// fn runs synchronously on the processor's goroutine, one event at a time
+// and in the order things happen, so a slow fn slows the stream. A nil fn
+// means none, and costs nothing. A panic in fn is not recovered: like a
+// panic in any goroutine, it ends the program.
+func (th *Throttle[T]) WithObserver(fn func(Event)) *Throttle[T] {
+	th.observer = fn
+	return th
+}
+
 // Process throttles in and returns the output channel. It panics if both
 // edges are off.
 //
@@ -98,13 +127,15 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 	}
 	out := make(chan Result[T])
 	lp := newLoop(ctx, clock, in, out)
+	rep := newEventReporter(th.observer, th.Name(), clock)
 	if trailing && d > 0 {
-		go throttleTrailing(lp, clock, d, leading, in, out)
+		go throttleTrailing(lp, clock, rep, d, leading, in, out)
 		return out
 	}
 	go func() {
 		defer lp.exit()
 		defer close(out)
+		defer rep.report(EventClose, "", 0)
 		// Times are durations since base: for RealClock, Since reads only
 		// the monotonic clock.
 		base := clock.Now()
@@ -112,19 +143,29 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 		var cooldownEnds time.Duration
 		for {
 			r, ok, _, stop := receive[Result[T]](lp, nil, in)
-			if stop || !ok {
+			if stop {
+				rep.report(EventCancel, "", 0)
 				return
 			}
+			if !ok {
+				return
+			}
+			now := noReading // with d <= 0 the loop reads no clock
 			if r.IsSuccess() && d > 0 {
-				now := clock.Since(base)
+				now = clock.Since(base)
 				if passed && now < cooldownEnds {
+					rep.reportSince(EventDrop, ReasonCooldown, 1, base, now)
 					continue
 				}
 				passed = true
 				cooldownEnds = now + d
 			}
 			if !send(lp, out, r) {
+				rep.report(EventCancel, "", 1)
 				return
+			}
+			if r.IsSuccess() {
+				rep.reportSince(EventEmit, ReasonLeading, 1, base, now)
 			}
 		}
 	}()
@@ -134,16 +175,35 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 // throttleTrailing is the loop of a Throttle with the trailing edge on. It
 // is apart from the leading-only loop so that the default configuration
 // pays nothing for the timer it needs.
-func throttleTrailing[T any](lp *loop, clock Clock, d time.Duration, leading bool, in <-chan Result[T], out chan<- Result[T]) {
+func throttleTrailing[T any](lp *loop, clock Clock, rep *eventReporter, d time.Duration, leading bool, in <-chan Result[T], out chan<- Result[T]) {
 	defer lp.exit()
 	defer close(out)
+	defer rep.report(EventClose, "", 0)
 	timer := newPeriodTimer(clock)
+	timer.rep = rep
 	defer timer.disarm()
 
 	var open bool          // a cooldown is running
 	var ends time.Duration // when it ends, since the timer's base
 	var held Result[T]     // the last item of the cooldown, for the trailing edge
 	var holding bool
+	// held1 is how many items are held: what a cancel loses.
+	held1 := func() int {
+		if holding {
+			return 1
+		}
+		return 0
+	}
+	// emit sends r, which went out for reason when the clock read now, and
+	// reports it; it reports false if ctx ended during the send.
+	emit := func(r Result[T], reason string, now time.Duration) bool {
+		if !send(lp, out, r) {
+			rep.report(EventCancel, "", 1+held1())
+			return false
+		}
+		rep.reportSince(EventEmit, reason, 1, timer.base, now)
+		return true
+	}
 	// endDue ends the cooldown if now has reached its end. A held item goes
 	// out then, stamped at the end, not at now, and starts the next
 	// cooldown; that one holds nothing yet, so at most one item is emitted
@@ -158,18 +218,19 @@ func throttleTrailing[T any](lp *loop, clock Clock, d time.Duration, leading boo
 		}
 		r := held
 		held, holding = Result[T]{}, false
-		timer.disarm()
+		timer.disarmAt(now)
 		ends += d
 		if now >= ends {
 			open = false
 		}
-		return send(lp, out, r)
+		return emit(r, ReasonTrailing, now)
 	}
 
 	for {
 		r, ok, gotEvent, stop := receive(lp, timer.events, in)
 		switch {
 		case stop:
+			rep.report(EventCancel, "", held1())
 			return
 		case gotEvent:
 			timer.taken()
@@ -177,8 +238,17 @@ func throttleTrailing[T any](lp *loop, clock Clock, d time.Duration, leading boo
 				return
 			}
 		case !ok:
+			// Time first here too, so that an item whose cooldown has ended
+			// goes out for the trailing edge, not for the close.
+			now := timer.now()
+			if !endDue(now) {
+				return
+			}
 			if holding {
-				send(lp, out, held)
+				r := held
+				held, holding = Result[T]{}, false
+				timer.disarmAt(now)
+				emit(r, ReasonClose, now)
 			}
 			return
 		default:
@@ -188,6 +258,7 @@ func throttleTrailing[T any](lp *loop, clock Clock, d time.Duration, leading boo
 			}
 			if r.IsError() {
 				if !send(lp, out, r) {
+					rep.report(EventCancel, "", 1+held1())
 					return
 				}
 				continue
@@ -195,13 +266,15 @@ func throttleTrailing[T any](lp *loop, clock Clock, d time.Duration, leading boo
 			if !open {
 				open, ends = true, now+d
 				if leading {
-					if !send(lp, out, r) {
+					if !emit(r, ReasonLeading, now) {
 						return
 					}
 					continue
 				}
 			}
-			if !holding {
+			if holding {
+				rep.reportSince(EventDrop, ReasonCooldown, 1, timer.base, now)
+			} else {
 				timer.schedule(ends, now)
 			}
 			held, holding = r, true

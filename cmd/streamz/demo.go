@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -54,9 +53,11 @@ var (
 
 // demo plays the script through Debounce, Throttle and Batcher, timed by
 // clock, and writes the timeline to w. It stops early, without error, when
-// ctx ends, and at the first error from w, which it returns.
-func demo(ctx context.Context, clock streamz.Clock, w io.Writer) error {
-	tl := &timeline{clock: clock, start: clock.Now(), w: w}
+// ctx ends, and at the first error from w, which it returns. The reasons
+// the timeline gives are the processors' own, from their events; observe,
+// if not nil, is told every event too (-v).
+func demo(ctx context.Context, clock streamz.Clock, w io.Writer, observe func(streamz.Event)) error {
+	tl := &timeline{clock: clock, start: clock.Now(), w: w, observe: observe}
 	tl.say("streamz demo: scripted input on the real clock. Each line shows the time\n" +
 		"since the start, who acted, and what happened.\n\n")
 
@@ -83,17 +84,21 @@ func demo(ctx context.Context, clock streamz.Clock, w io.Writer) error {
 
 func demoDebounce(ctx context.Context, tl *timeline) {
 	in := make(chan streamz.Result[string])
-	out := streamz.NewDebounce[string](keysQuiet, tl.clock).Process(ctx, in)
-	ended := make(chan struct{}) // closed before in, so the printer can tell why
+	emits := make(chan streamz.Event, len(keystrokes)) // at most one per keystroke
+	out := streamz.NewDebounce[string](keysQuiet, tl.clock).WithObserver(tl.observer(emits, streamz.EventEmit)).Process(ctx, in)
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
 		for r := range out {
-			why := fmt.Sprintf("after %v of quiet", keysQuiet)
-			if isClosed(ended) {
-				why = "at end of input"
+			// The emit event follows the send at once.
+			why := (<-emits).Reason
+			switch why {
+			case streamz.ReasonDeadline:
+				why += fmt.Sprintf(": %v of quiet", keysQuiet)
+			case streamz.ReasonClose:
+				why += ": end of input"
 			}
-			tl.event("debounce", "emitted %q %s", r.Value(), why)
+			tl.event("debounce", "emitted %q (%s)", r.Value(), why)
 		}
 	}()
 	defer func() { <-printed }()
@@ -112,29 +117,26 @@ func demoDebounce(ctx context.Context, tl *timeline) {
 	}
 	if tl.waitUntil(ctx, keysEnd) {
 		tl.event("keys", "closed the search box: end of input")
-		close(ended)
 	}
 }
 
-// errProbe marks the probe that demoThrottle sends after a click.
-var errProbe = errors.New("probe")
-
 func demoThrottle(ctx context.Context, tl *timeline) {
 	in := make(chan streamz.Result[int])
-	out := streamz.NewThrottle[int](clickCooldown, tl.clock).Process(ctx, in)
-	defer func() {
+	// Each click ends in exactly one of these: the throttle says whether it
+	// passed or was dropped, and why.
+	fates := make(chan streamz.Event, len(clicks))
+	out := streamz.NewThrottle[int](clickCooldown, tl.clock).
+		WithObserver(tl.observer(fates, streamz.EventEmit, streamz.EventDrop)).Process(ctx, in)
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
 		for range out {
 		}
 	}()
+	defer func() { <-drained }()
 	defer close(in)
 
-	// A throttle reports nothing when it drops an item, and waiting for an
-	// output that never comes would need a timeout. So after each click the
-	// demo offers the throttle an error result, which passes straight
-	// through. The throttle's goroutine either sends the click on, or goes
-	// back to reading its input, never both at once: whichever of the two
-	// this select completes tells whether the click passed.
-	probe := streamz.NewError(0, errProbe, "demo")
+	passed := 0
 	for i, at := range clicks {
 		n := i + 1
 		if !tl.waitUntil(ctx, at) {
@@ -145,16 +147,14 @@ func demoThrottle(ctx context.Context, tl *timeline) {
 			return
 		}
 		select {
-		case _, ok := <-out:
-			if !ok {
-				return
+		case e := <-fates:
+			if e.Kind == streamz.EventEmit {
+				passed = n
+				tl.event("throttle", "passed click %d (%s); cooldown until %s",
+					n, e.Reason, offset(e.At.Sub(tl.start)+clickCooldown))
+			} else {
+				tl.event("throttle", "dropped click %d (%s: within %v of click %d)", n, e.Reason, clickCooldown, passed)
 			}
-			tl.event("throttle", "passed click %d; cooldown until %s", n, offset(tl.since()+clickCooldown))
-		case in <- probe:
-			if _, ok := <-out; !ok {
-				return
-			}
-			tl.event("throttle", "dropped click %d: within %v cooldown", n, clickCooldown)
 		case <-ctx.Done():
 			return
 		}
@@ -163,20 +163,23 @@ func demoThrottle(ctx context.Context, tl *timeline) {
 
 func demoBatch(ctx context.Context, tl *timeline) {
 	in := make(chan streamz.Result[string])
-	out := streamz.NewBatcher[string](streamz.BatchConfig{MaxSize: logBatchSize, MaxLatency: logLatency}, tl.clock).Process(ctx, in)
-	ended := make(chan struct{})
+	emits := make(chan streamz.Event, len(logLines)) // at most one per line
+	out := streamz.NewBatcher[string](streamz.BatchConfig{MaxSize: logBatchSize, MaxLatency: logLatency}, tl.clock).
+		WithObserver(tl.observer(emits, streamz.EventEmit)).Process(ctx, in)
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
 		emitted := 0
 		for r := range out {
 			batch := r.Value()
-			why := fmt.Sprintf("%v latency", logLatency)
-			switch {
-			case len(batch) == logBatchSize:
-				why = "size limit"
-			case isClosed(ended):
-				why = "end of input"
+			why := (<-emits).Reason
+			switch why {
+			case streamz.ReasonSize:
+				why += fmt.Sprintf(": %d lines", logBatchSize)
+			case streamz.ReasonLatency:
+				why += fmt.Sprintf(": %v after line %d", logLatency, emitted+1)
+			case streamz.ReasonClose:
+				why += ": end of input"
 			}
 			first, last := emitted+1, emitted+len(batch)
 			emitted = last
@@ -201,15 +204,15 @@ func demoBatch(ctx context.Context, tl *timeline) {
 	}
 	if tl.waitUntil(ctx, logsEnd) {
 		tl.event("logs", "end of input")
-		close(ended)
 	}
 }
 
 // timeline writes the demo's lines, from more than one goroutine, and keeps
 // the first write error.
 type timeline struct {
-	clock streamz.Clock
-	start time.Time
+	clock   streamz.Clock
+	start   time.Time
+	observe func(streamz.Event) // -v's observer, or nil
 
 	mu  sync.Mutex
 	w   io.Writer
@@ -217,6 +220,23 @@ type timeline struct {
 }
 
 func (tl *timeline) since() time.Duration { return tl.clock.Since(tl.start) }
+
+// observer returns the observer of a processor being shown: it passes its
+// events of the given kinds on to c, and every event to -v's observer. c
+// must have room for every event passed on, so that the processor never
+// waits for the timeline.
+func (tl *timeline) observer(c chan<- streamz.Event, kinds ...streamz.EventKind) func(streamz.Event) {
+	return func(e streamz.Event) {
+		if tl.observe != nil {
+			tl.observe(e)
+		}
+		for _, k := range kinds {
+			if e.Kind == k {
+				c <- e
+			}
+		}
+	}
+}
 
 // event writes one timeline line: offset, actor, what happened.
 func (tl *timeline) event(who, format string, args ...any) {
@@ -257,15 +277,6 @@ func (tl *timeline) waitUntil(ctx context.Context, at time.Duration) bool {
 // offset formats d as "+1.234s".
 func offset(d time.Duration) string {
 	return fmt.Sprintf("+%.3fs", d.Round(time.Millisecond).Seconds())
-}
-
-func isClosed(c <-chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
 }
 
 func sendCtx[T any](ctx context.Context, c chan<- T, v T) bool {

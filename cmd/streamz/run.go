@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -24,8 +25,13 @@ const (
 const usageText = `streamz: time-based line filters for shell pipelines.
 
 Usage:
-  streamz <command> [flags] [arguments]
+  streamz [-v] <command> [flags] [arguments]
   streamz <command> -h
+
+  -v  also write what the processor does to stderr, one line per event:
+      each line written or dropped and why, a held line replaced by a newer
+      one, its timer's life, the end of the run. For example:
+      level=INFO msg=streamz processor=throttle kind=drop reason=cooldown count=1 at=...
 
 Commands:
   demo
@@ -76,6 +82,12 @@ error; 2 usage error.
 // their own, so that the library's flush at end of input, not its cancel,
 // decides what happens to the pending item.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock) int {
+	// observe is the processors' observer: none, unless -v.
+	var observe func(streamz.Event)
+	if len(args) > 0 && (args[0] == "-v" || args[0] == "--v") {
+		observe = verboseObserver(stderr)
+		args = args[1:]
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, "streamz: no command given\n\n", usageText)
 		return exitUsage
@@ -86,14 +98,30 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, usageText)
 		return exitOK
 	case "demo":
-		return runDemo(ctx, args, stdout, stderr, clock)
+		return runDemo(ctx, args, stdout, stderr, clock, observe)
 	case "throttle", "debounce":
-		return runTimed(ctx, name, args, stdin, stdout, stderr, clock)
+		return runTimed(ctx, name, args, stdin, stdout, stderr, clock, observe)
 	case "batch":
-		return runBatch(ctx, args, stdin, stdout, stderr, clock)
+		return runBatch(ctx, args, stdin, stdout, stderr, clock, observe)
 	}
 	fmt.Fprintf(stderr, "streamz: unknown command %q\n\n%s", name, usageText)
 	return exitUsage
+}
+
+// verboseObserver returns the observer of -v: one slog text line per event
+// on stderr, at level INFO. The handler's own time is left out: the event's
+// "at", the processor's clock reading, says when it happened, on the clock
+// the processor uses.
+func verboseObserver(stderr io.Writer) func(streamz.Event) {
+	h := slog.NewTextHandler(stderr, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})
+	return streamz.NewSlogObserver(slog.New(h), slog.LevelInfo)
 }
 
 // command describes one subcommand's usage message.
@@ -185,7 +213,7 @@ var commands = map[string]command{
 	},
 }
 
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock streamz.Clock) int {
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock streamz.Clock, observe func(streamz.Event)) int {
 	c := commands["demo"]
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
@@ -194,7 +222,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock
 	if fs.NArg() > 0 {
 		return c.fail(fs, stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	if err := demo(ctx, clock, stdout); err != nil {
+	if err := demo(ctx, clock, stdout, observe); err != nil {
 		fmt.Fprintf(stderr, "streamz demo: %v\n", err)
 		return exitIO
 	}
@@ -203,7 +231,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock
 
 // runTimed runs throttle or debounce, which take a single duration and
 // their edge options.
-func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock) int {
+func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, observe func(streamz.Event)) int {
 	c := commands[name]
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var trailing, leading *bool
@@ -242,9 +270,9 @@ func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, 
 
 	var process func(context.Context, <-chan streamz.Result[string]) <-chan streamz.Result[string]
 	if name == "throttle" {
-		process = streamz.NewThrottle[string](d, clock).WithTrailing(*trailing).Process
+		process = streamz.NewThrottle[string](d, clock).WithTrailing(*trailing).WithObserver(observe).Process
 	} else {
-		process = streamz.NewDebounce[string](d, clock).WithLeading(*leading).WithMaxWait(*maxWait).Process
+		process = streamz.NewDebounce[string](d, clock).WithLeading(*leading).WithMaxWait(*maxWait).WithObserver(observe).Process
 	}
 	return filter(ctx, stdin, stdout, stderr, name, process, func(w *bufio.Writer, line string) error {
 		w.WriteString(line)
@@ -252,7 +280,7 @@ func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, 
 	})
 }
 
-func runBatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock) int {
+func runBatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, observe func(streamz.Event)) int {
 	c := commands["batch"]
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
 	size := fs.Int("size", 100, "write a batch once it holds `N` lines; at least 1")
@@ -293,7 +321,7 @@ func runBatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return enc.Encode(batch)
 		}
 	}
-	b := streamz.NewBatcher[string](streamz.BatchConfig{MaxSize: *size, MaxLatency: *latency}, clock)
+	b := streamz.NewBatcher[string](streamz.BatchConfig{MaxSize: *size, MaxLatency: *latency}, clock).WithObserver(observe)
 	return filter(ctx, stdin, stdout, stderr, "batch", b.Process, write)
 }
 
