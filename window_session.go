@@ -141,7 +141,7 @@ func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 					start: timer.base.Add(s.start), end: timer.base.Add(s.last + gap),
 					typ: string(WindowTypeSession), size: time.Duration(0), gap: gapBox, key: key,
 				}
-				if !emitWindow(lp, out, s.items, &boxes) {
+				if emitWindow(lp, out, s.items, &boxes) < len(s.items) {
 					return false
 				}
 				bufs.put(s.items)

@@ -108,7 +108,7 @@ func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 
 		emitWin := func(win *slidingWin) bool {
 			boxes.start, boxes.end = timer.base.Add(win.start), timer.base.Add(win.start+size)
-			ok := emitWindow(lp, out, win.items, &boxes)
+			ok := emitWindow(lp, out, win.items, &boxes) == len(win.items)
 			bufs.put(win.items)
 			win.items = nil
 			return ok

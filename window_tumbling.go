@@ -81,7 +81,7 @@ func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], s
 		var end time.Duration // of the current window, since the timer's base
 		emit := func() bool {
 			boxes.start, boxes.end = timer.base.Add(end-size), timer.base.Add(end)
-			ok := emitWindow(lp, out, items, &boxes)
+			ok := emitWindow(lp, out, items, &boxes) == len(items)
 			clear(items)
 			items = items[:0]
 			return ok
