@@ -7,8 +7,10 @@ package streamz
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -298,4 +300,78 @@ func TestWindows_WithObserverNil(t *testing.T) {
 	} {
 		require.Len(t, winCollect(t, out), 2)
 	}
+}
+
+// wpObserved is what a model run's observer saw, and the clock reading
+// its times are relative to.
+type wpObserved struct {
+	rec  *obsRecorder
+	base time.Time
+}
+
+// wpCheckObserved checks a model run's events against the model's
+// outputs: exactly one emit per emitted window, in order, with the
+// window's size as Count, the time the model emits it as At, and Reason
+// ReasonClose for a window flushed at close (emitted before its End),
+// ReasonWindowEnd or ReasonSessionGap for the others; one cancel, counting
+// what the model holds, when the schedule cancels; and the lifecycle rules
+// of obsCheckLifecycle. It returns what differs, or "".
+//
+// Unless timed, emit times are not compared: in the plain style nobody
+// reads during an Advance, so a loop still sending one window takes the
+// next window's wake-up only once the test reads, later than its End.
+func wpCheckObserved(t *testing.T, obs wpObserved, want []winOut, held int, timed bool) string {
+	t.Helper()
+	events := obs.rec.all()
+	obsCheckLifecycle(t, events)
+	obs.rec.requireOneGoroutine(t)
+	var wantEmits []string
+	for i := 0; i < len(want); {
+		w := want[i]
+		j := i + 1
+		for j < len(want) && want[j].Start == w.Start && want[j].End == w.End && want[j].Key == w.Key &&
+			want[j].At == w.At && want[j].Step == w.Step {
+			j++
+		}
+		reason := ReasonClose
+		if w.At == w.End {
+			reason = ReasonWindowEnd
+			if w.Type == "session" {
+				reason = ReasonSessionGap
+			}
+		}
+		wantEmits = append(wantEmits, wpEmitString(reason, j-i, w.At, timed))
+		i = j
+	}
+	var gotEmits []string
+	cancels := 0
+	for _, e := range events {
+		switch e.Kind {
+		case EventEmit:
+			gotEmits = append(gotEmits, wpEmitString(e.Reason, e.Count, e.At.Sub(obs.base), timed))
+		case EventCancel:
+			cancels++
+			if held < 0 {
+				return fmt.Sprintf("a cancel event %s, and the schedule closes", obsFmt(e, obs.base))
+			}
+			if e.Count != held {
+				return fmt.Sprintf("the cancel event counts %d Results, the model holds %d", e.Count, held)
+			}
+		}
+	}
+	if held >= 0 && cancels != 1 {
+		return fmt.Sprintf("%d cancel events, and the schedule cancels", cancels)
+	}
+	if !slices.Equal(wantEmits, gotEmits) {
+		return fmt.Sprintf("emit events\n  got  %v\n  want %v", gotEmits, wantEmits)
+	}
+	return ""
+}
+
+func wpEmitString(reason string, count int, at time.Duration, timed bool) string {
+	s := fmt.Sprintf("emit/%s/%d", reason, count)
+	if timed {
+		s += "@" + at.String()
+	}
+	return s
 }
