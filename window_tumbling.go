@@ -3,6 +3,7 @@ package streamz
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -161,6 +162,13 @@ func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], s
 				if len(items) == 0 {
 					end = (now/size + 1) * size
 					timer.schedule(end, now)
+				}
+				if len(items) == cap(items) {
+					// Double, where append grows a long slice by a quarter:
+					// a long window then copies what it holds about once
+					// instead of about four times, and the buffer is kept
+					// for the next window anyway.
+					items = slices.Grow(items, len(items)+1)
 				}
 				items = append(items, r)
 			}
