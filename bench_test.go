@@ -1241,3 +1241,51 @@ func BenchmarkSettle(b *testing.B) {
 		run(b, fc, func() { fc.Advance(latency) })
 	})
 }
+
+// BenchmarkWindowObserved: BenchmarkWindow's cases with an observer that
+// only counts (obsBenchObservers' count), for issue 12's budget of 1.15x
+// the unobserved figure. tumbling/100 and sliding/400by100 report an emit,
+// a fire or stop and an arm per window; the RealClock cases report one arm
+// and, at close, one stop and one emit per window.
+func BenchmarkWindowObserved(b *testing.B) {
+	count := obsBenchObservers()[0].fn
+	b.Run("tumbling/hour", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			fn, events := count()
+			p := pump(b, buf, NewTumblingWindow[int](time.Hour, RealClock).WithObserver(fn).Process, nil)
+			winReportOutputs(b, p, b.N)
+			perItem(b, float64(events()), "events/item")
+		})
+	})
+	b.Run("tumbling/100", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			fn, events := count()
+			clk := winNewStepClock()
+			p := pump(b, buf, NewTumblingWindow[int](100*clk.step, clk).WithObserver(fn).Process, nil)
+			winReportOutputs(b, p, b.N)
+			perItem(b, float64(events()), "events/item")
+		})
+	})
+	b.Run("sliding/400by100", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			fn, events := count()
+			clk := winNewStepClock()
+			p := pump(b, buf, NewSlidingWindow[int](400*clk.step, clk).WithSlide(100*clk.step).WithObserver(fn).Process, nil)
+			winReportOutputs(b, p, -1)
+			perItem(b, float64(events()), "events/item")
+		})
+	})
+	b.Run("session/keys=10000", func(b *testing.B) {
+		keys := make([]string, scaleStreams)
+		for i := range keys {
+			keys[i] = fmt.Sprint("user-", i)
+		}
+		keyOf := func(r Result[int]) string { return keys[r.ValueOr(0)%len(keys)] }
+		eachInBuf(b, func(b *testing.B, buf int) {
+			fn, events := count()
+			p := pump(b, buf, NewSessionWindow(keyOf, RealClock).WithGap(time.Hour).WithObserver(fn).Process, nil)
+			winReportOutputs(b, p, b.N)
+			perItem(b, float64(events()), "events/item")
+		})
+	})
+}

@@ -815,3 +815,43 @@ func ExampleCounters() {
 	// {"batcher/close/":1,"batcher/emit/close":1,"batcher/emit/size":2}
 	// 2
 }
+
+// Why did a session go out? The observer sees each session's emit once,
+// with its reason and size, and the one timer that times every session.
+// The events are read once the output has closed: by then the observer has
+// seen every one.
+func ExampleSessionWindow_WithObserver() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	var events []streamz.Event
+	user := func(r streamz.Result[string]) string { return r.Value()[:3] }
+	in := make(chan streamz.Result[string])
+	out := streamz.NewSessionWindow(user, clock).WithGap(time.Minute).
+		WithObserver(func(e streamz.Event) { events = append(events, e) }).
+		Process(ctx, in)
+
+	in <- streamz.NewSuccess("ann: login")
+	in <- streamz.NewSuccess("bob: login")
+	clock.Advance(30 * time.Second)
+	in <- streamz.NewSuccess("ann: search") // ann's session now ends at 1m30s
+	clock.Advance(30 * time.Second)         // bob's ends at 1m
+	fmt.Println((<-out).Value())
+	close(in) // flushes ann's session
+	for r := range out {
+		fmt.Println(r.Value())
+	}
+	for _, e := range events {
+		fmt.Printf("%s/%s count=%d at=%v\n", e.Kind, e.Reason, e.Count, e.At.Sub(streamz.FakeClockStart))
+	}
+	// Output:
+	// bob: login
+	// ann: login
+	// ann: search
+	// timer-arm/ count=0 at=0s
+	// timer-fire/ count=0 at=1m0s
+	// timer-arm/ count=0 at=1m0s
+	// emit/session-gap count=1 at=1m0s
+	// timer-stop/ count=0 at=1m0s
+	// emit/close count=2 at=1m0s
+	// close/ count=0 at=1m0s
+}

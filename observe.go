@@ -46,7 +46,9 @@ type EventKind int
 const (
 	// EventEmit: an output was sent to the consumer. It is reported once
 	// the send has completed, so each output has exactly one, and an output
-	// abandoned because ctx ended has none (it counts in EventCancel).
+	// abandoned because ctx ended has none (it counts in EventCancel). For
+	// the windows, the output is a window: one EventEmit for all of its
+	// Results, once the last has been sent.
 	EventEmit EventKind = iota + 1
 	// EventDrop: an item was discarded and will never be emitted.
 	EventDrop

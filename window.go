@@ -227,16 +227,32 @@ func WindowDuration[T any](result Result[T]) (time.Duration, error) {
 }
 
 // emitWindow sends each of items, in order, decorated with the window's
-// metadata. It reports false if ctx ended during a send; the rest of the
-// window is then abandoned, as the whole processor is.
-func emitWindow[T any](lp *loop, out chan<- Result[T], items []Result[T], b *windowBoxes) bool {
-	for _, r := range items {
-		r.metadata = b.decorate(r.metadata)
+// metadata, and returns how many it sent: len(items), unless ctx ended
+// during a send, and then the rest of the window is abandoned, as the
+// whole processor is.
+//
+// Items that carry no metadata of their own, the common case, all get the
+// same map, made once per window on the first such item: a Result's
+// metadata is copy-on-write (WithMetadata, AddWindowMetadata and every
+// processor here copy the map before changing it, and nothing writes one
+// in place), so sharing it between the window's Results is safe and saves
+// a map per Result. An item with metadata gets its own merged copy.
+func emitWindow[T any](lp *loop, out chan<- Result[T], items []Result[T], b *windowBoxes) int {
+	var shared map[string]any
+	for i, r := range items {
+		if len(r.metadata) == 0 {
+			if shared == nil {
+				shared = b.decorate(nil)
+			}
+			r.metadata = shared
+		} else {
+			r.metadata = b.decorate(r.metadata)
+		}
 		if !send(lp, out, r) {
-			return false
+			return i
 		}
 	}
-	return true
+	return len(items)
 }
 
 // windowBuffers recycles the slices that hold windows' items, so that a

@@ -151,8 +151,11 @@ type winModelWin struct {
 // its end, windows due at one instant in order of end, then start, then
 // opening order (sessions with one end share no start order: opening order
 // decides). At close every pending window is emitted at the close's time.
-func winModel(steps []winStep, typ string, place func(pending []*winModelWin, t time.Duration, v string, key string, seq *int) []*winModelWin) []winOut {
-	var out []winOut
+//
+// held is what the windows pending at a cancel hold (an item once per
+// window it is in), which an observer's cancel event counts, or -1 when
+// the schedule closes.
+func winModel(steps []winStep, typ string, place func(pending []*winModelWin, t time.Duration, v string, key string, seq *int) []*winModelWin) (out []winOut, held int) {
 	var pending []*winModelWin
 	seq := 0
 	step := 0
@@ -201,12 +204,15 @@ func winModel(steps []winStep, typ string, place func(pending []*winModelWin, t 
 			advance(now)
 		case winClose:
 			emit(pending, func(*winModelWin) time.Duration { return now })
-			return out
+			return out, -1
 		case winCancel:
-			return out
+			for _, w := range pending {
+				held += len(w.items)
+			}
+			return out, held
 		}
 	}
-	return out
+	return out, -1
 }
 
 // winFind returns the pending window with the given start (and key), or
@@ -220,7 +226,7 @@ func winFind(pending []*winModelWin, start time.Duration, key string) *winModelW
 	return nil
 }
 
-func winModelTumbling(size time.Duration, typ string, steps []winStep) []winOut {
+func winModelTumbling(size time.Duration, typ string, steps []winStep) ([]winOut, int) {
 	return winModel(steps, typ, func(pending []*winModelWin, t time.Duration, v, _ string, seq *int) []*winModelWin {
 		start := t / size * size
 		w := winFind(pending, start, "")
@@ -236,7 +242,7 @@ func winModelTumbling(size time.Duration, typ string, steps []winStep) []winOut 
 
 // winModelSliding enumerates the grid from the first item naively: every
 // window start F + k·slide up to t, and keeps those that contain t.
-func winModelSliding(size, slide time.Duration, steps []winStep) []winOut {
+func winModelSliding(size, slide time.Duration, steps []winStep) ([]winOut, int) {
 	if size == slide {
 		return winModelTumbling(size, "sliding", steps)
 	}
@@ -262,7 +268,7 @@ func winModelSliding(size, slide time.Duration, steps []winStep) []winOut {
 	})
 }
 
-func winModelSession(gap time.Duration, steps []winStep) []winOut {
+func winModelSession(gap time.Duration, steps []winStep) ([]winOut, int) {
 	return winModel(steps, "session", func(pending []*winModelWin, t time.Duration, v, key string, seq *int) []*winModelWin {
 		var w *winModelWin
 		for _, p := range pending {
@@ -281,8 +287,8 @@ func winModelSession(gap time.Duration, steps []winStep) []winOut {
 	})
 }
 
-// winProc starts a window processor on clk.
-type winProc func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[int]
+// winProc starts a window processor on clk, observed by fn.
+type winProc func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[int]
 
 type winMode string
 
@@ -299,8 +305,9 @@ var winFailErr = fmt.Errorf("win failure")
 
 // winRunBubble plays steps in a synctest bubble and records each output
 // with the time it came out.
-func winRunBubble(t *testing.T, mode winMode, steps []winStep, proc winProc) []winOut {
+func winRunBubble(t *testing.T, mode winMode, steps []winStep, proc winProc) ([]winOut, wpObserved) {
 	var got []winOut
+	obs := wpObserved{rec: &obsRecorder{}}
 	synctest.Test(t, func(t *testing.T) {
 		var clk Clock = RealClock
 		var fc *FakeClock
@@ -311,8 +318,9 @@ func winRunBubble(t *testing.T, mode winMode, steps []winStep, proc winProc) []w
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		base := clk.Now()
+		obs.base = base
 		in := make(chan Result[int])
-		out := proc(ctx, clk, in)
+		out := proc(ctx, clk, obs.rec.observe, in)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -349,21 +357,22 @@ func winRunBubble(t *testing.T, mode winMode, steps []winStep, proc winProc) []w
 		}
 		<-done
 	})
-	return got
+	return got, obs
 }
 
 // winRunPlain plays steps with a FakeClock and nothing between the ops:
 // after each step it reads exactly the outputs the model says are due by
 // then, so an output that comes late blocks (and fails the test after
 // winSafety) and one that comes early is read in the wrong place.
-func winRunPlain(t *testing.T, steps []winStep, proc winProc, want []winOut) []winOut {
+func winRunPlain(t *testing.T, steps []winStep, proc winProc, want []winOut) ([]winOut, wpObserved) {
 	t.Helper()
 	fc := NewFakeClock()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	base := fc.Now()
+	obs := wpObserved{rec: &obsRecorder{}, base: base}
 	in := make(chan Result[int])
-	out := proc(ctx, fc, in)
+	out := proc(ctx, fc, obs.rec.observe, in)
 	var got []winOut
 	read := func(n int) {
 		for range n {
@@ -420,7 +429,7 @@ func winRunPlain(t *testing.T, steps []winStep, proc winProc, want []winOut) []w
 	case <-time.After(winSafety):
 		t.Fatalf("output not closed within %v", winSafety)
 	}
-	return got
+	return got, obs
 }
 
 // winSafety bounds the waits of the plain-style runs, so that a hang fails
@@ -445,7 +454,7 @@ type winModelCase struct {
 	name  string
 	keys  int
 	proc  winProc
-	model func([]winStep) []winOut
+	model func([]winStep) ([]winOut, int)
 }
 
 func winCheckModel(t *testing.T, cases []winModelCase) {
@@ -454,22 +463,27 @@ func winCheckModel(t *testing.T, cases []winModelCase) {
 		c := cases[i%len(cases)]
 		rng := rand.New(rand.NewPCG(seed, uint64(i)))
 		steps := winGen(rng, c.keys)
-		want := c.model(steps)
+		want, held := c.model(steps)
 		for _, mode := range winModes {
 			var got []winOut
+			var obs wpObserved
 			if mode == winPlain {
-				got = winRunPlain(t, steps, c.proc, want)
+				got, obs = winRunPlain(t, steps, c.proc, want)
 				// The plain style reads at step boundaries, so only the
 				// order and the windows are compared; the step each output
 				// was read in was checked as it was read.
 				if !slices.EqualFunc(want, got, winSameOut) {
 					winModelFail(t, i, c.name, mode, seed, steps, want, got)
 				}
-				continue
+			} else {
+				got, obs = winRunBubble(t, mode, steps, c.proc)
+				if !slices.EqualFunc(want, got, winSameTimedOut) {
+					winModelFail(t, i, c.name, mode, seed, steps, want, got)
+				}
 			}
-			got = winRunBubble(t, mode, steps, c.proc)
-			if !slices.EqualFunc(want, got, winSameTimedOut) {
-				winModelFail(t, i, c.name, mode, seed, steps, want, got)
+			if msg := wpCheckObserved(t, obs, want, held, mode != winPlain); msg != "" {
+				t.Fatalf("schedule %d of %s under %s: %s\nreplay with STREAMZ_WIN_SEED=%d\nschedule: %v\nwant: %v\nevents: %v",
+					i, c.name, mode, msg, seed, steps, want, obsFmtAll(obs.rec.all(), obs.base))
 			}
 		}
 	}
@@ -488,10 +502,10 @@ func TestTumblingWindow_ModelSchedules(t *testing.T) {
 		cases = append(cases, winModelCase{
 			name: fmt.Sprintf("TumblingWindow(%v)", size),
 			keys: 1,
-			proc: func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[int] {
-				return NewTumblingWindow[int](size, clk).Process(ctx, in)
+			proc: func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[int] {
+				return NewTumblingWindow[int](size, clk).WithObserver(fn).Process(ctx, in)
 			},
-			model: func(steps []winStep) []winOut { return winModelTumbling(size, "tumbling", steps) },
+			model: func(steps []winStep) ([]winOut, int) { return winModelTumbling(size, "tumbling", steps) },
 		})
 	}
 	winCheckModel(t, cases)
@@ -510,10 +524,10 @@ func TestSlidingWindow_ModelSchedules(t *testing.T) {
 		cases = append(cases, winModelCase{
 			name: fmt.Sprintf("SlidingWindow(%v, slide %v)", size, slide),
 			keys: 1,
-			proc: func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[int] {
-				return NewSlidingWindow[int](size, clk).WithSlide(slide).Process(ctx, in)
+			proc: func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[int] {
+				return NewSlidingWindow[int](size, clk).WithSlide(slide).WithObserver(fn).Process(ctx, in)
 			},
-			model: func(steps []winStep) []winOut { return winModelSliding(size, slide, steps) },
+			model: func(steps []winStep) ([]winOut, int) { return winModelSliding(size, slide, steps) },
 		})
 	}
 	winCheckModel(t, cases)
@@ -528,10 +542,10 @@ func TestSessionWindow_ModelSchedules(t *testing.T) {
 		cases = append(cases, winModelCase{
 			name: fmt.Sprintf("SessionWindow(gap %v, %d keys)", p.gap, p.keys),
 			keys: p.keys,
-			proc: func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[int] {
-				return NewSessionWindow(winKeyFunc, clk).WithGap(p.gap).Process(ctx, in)
+			proc: func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[int] {
+				return NewSessionWindow(winKeyFunc, clk).WithGap(p.gap).WithObserver(fn).Process(ctx, in)
 			},
-			model: func(steps []winStep) []winOut { return winModelSession(p.gap, steps) },
+			model: func(steps []winStep) ([]winOut, int) { return winModelSession(p.gap, steps) },
 		})
 	}
 	winCheckModel(t, cases)

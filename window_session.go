@@ -26,10 +26,11 @@ import (
 // A session under steady activity never ends, and the number of keys is not
 // bounded: memory follows the live sessions and their items.
 type SessionWindow[T any] struct {
-	name    string
-	clock   Clock
-	keyFunc func(Result[T]) string
-	gap     time.Duration
+	name     string
+	clock    Clock
+	keyFunc  func(Result[T]) string
+	gap      time.Duration
+	observer func(Event)
 }
 
 // NewSessionWindow returns a SessionWindow that keys items with keyFunc,
@@ -65,6 +66,31 @@ func (w *SessionWindow[T]) WithName(name string) *SessionWindow[T] {
 // Name returns the processor's name, "session-window" by default.
 func (w *SessionWindow[T]) Name() string { return w.name }
 
+// WithObserver sets fn to be told what each later Process call does, and
+// returns w. Process reads it when called, so set it before.
+//
+// A Process call reports, under its Name: EventEmit once per session sent,
+// with Reason ReasonSessionGap (the clock reached lastActivity + gap) or
+// ReasonClose (flushed when the input closed before that) and Count the
+// session's items, once the consumer has taken the session's last Result;
+// the event is timed when the session was decided, before its sends. The
+// one timer of the call is armed for the earliest session end:
+// EventTimerArm when it starts, and then exactly one EventTimerFire (it
+// went off) or EventTimerStop (an input or the close reached the end
+// first, or the call ended); moving it to a later end is not a new arm.
+// EventCancel is reported when ctx ends, with Count the Results held or
+// being sent, which are lost; and EventClose last, after every timer is
+// done, just before the output is closed.
+//
+// fn runs synchronously on the processor's goroutine, one event at a time
+// and in the order things happen, so a slow fn slows the stream. A nil fn
+// means none, and costs nothing. A panic in fn is not recovered: like a
+// panic in any goroutine, it ends the program.
+func (w *SessionWindow[T]) WithObserver(fn func(Event)) *SessionWindow[T] {
+	w.observer = fn
+	return w
+}
+
 // session is one key's open session. The open sessions form a list by
 // ascending lastActivity, so the first ends first: an item moves its
 // session to the back, and a new session starts there.
@@ -90,10 +116,13 @@ func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 	gap, keyFunc := w.gap, w.keyFunc
 	out := make(chan Result[T])
 	lp := newLoop(ctx, w.clock, in, out)
+	rep := newEventReporter(w.observer, w.name, w.clock)
 	timer := newPeriodTimer(w.clock)
+	timer.rep = rep
 	go func() {
 		defer lp.exit()
 		defer close(out)
+		defer rep.report(EventClose, "", 0)
 		defer timer.disarm()
 
 		var bufs windowBuffers[T]
@@ -126,34 +155,57 @@ func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 			}
 			tail = s
 		}
-		emitSessions := func(ss []*session[T]) bool {
+		// cancelled reports the end of ctx with the Results still held: in
+		// the sessions being emitted (an emitted one holds none, one cut
+		// short holds what it did not send) and in the open ones.
+		cancelled := func() {
+			if rep == nil {
+				return
+			}
+			n := 0
+			for _, s := range due {
+				n += len(s.items)
+			}
+			for s := head; s != nil; s = s.next {
+				n += len(s.items)
+			}
+			rep.report(EventCancel, "", n)
+		}
+		// emitDueSessions emits the sessions in due, which are out of the
+		// list, for reason, decided when the clock read now.
+		emitDueSessions := func(reason string, now time.Duration) bool {
 			// Sessions with the same lastActivity end together; they go out
 			// in opening order, whatever order their items came in.
-			slices.SortStableFunc(ss, func(a, b *session[T]) int {
+			slices.SortStableFunc(due, func(a, b *session[T]) int {
 				if c := cmp.Compare(a.last, b.last); c != 0 {
 					return c
 				}
 				return cmp.Compare(a.seq, b.seq)
 			})
-			for _, s := range ss {
+			for _, s := range due {
 				key := s.key
 				boxes := windowBoxes{
 					start: timer.base.Add(s.start), end: timer.base.Add(s.last + gap),
 					typ: string(WindowTypeSession), size: time.Duration(0), gap: gapBox, key: key,
 				}
-				if !emitWindow(lp, out, s.items, &boxes) {
+				n := len(s.items)
+				if sent := emitWindow(lp, out, s.items, &boxes); sent < n {
+					s.items = s.items[sent:]
+					cancelled()
 					return false
 				}
 				bufs.put(s.items)
 				*s = session[T]{}
 				spare = s
+				rep.reportSince(EventEmit, reason, n, timer.base, now)
 			}
+			clear(due)
+			due = due[:0]
 			return true
 		}
 		// emitDue emits every session whose gap has passed by now, and
 		// re-arms the timer for the next session's end, if any.
 		emitDue := func(now time.Duration) bool {
-			due = due[:0]
 			for head != nil && now >= head.last+gap {
 				s := head
 				unlink(s)
@@ -164,19 +216,18 @@ func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 				return true
 			}
 			if head == nil {
-				timer.disarm()
+				timer.disarmAt(now)
 			} else {
 				timer.schedule(head.last+gap, now)
 			}
-			ok := emitSessions(due)
-			clear(due)
-			return ok
+			return emitDueSessions(ReasonSessionGap, now)
 		}
 
 		for {
 			r, ok, gotEvent, stop := receive(lp, timer.events, in)
 			switch {
 			case stop:
+				cancelled()
 				return
 			case gotEvent:
 				timer.taken()
@@ -184,11 +235,21 @@ func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 					return
 				}
 			case !ok:
-				var all []*session[T]
-				for s := head; s != nil; s = s.next {
-					all = append(all, s)
+				if head == nil {
+					return
 				}
-				emitSessions(all)
+				// Time first: sessions whose gap has passed go out for it,
+				// and the rest for the close.
+				now := timer.now()
+				if !emitDue(now) {
+					return
+				}
+				timer.disarmAt(now)
+				for s := head; s != nil; s = s.next {
+					due = append(due, s)
+				}
+				head, tail = nil, nil
+				emitDueSessions(ReasonClose, now)
 				return
 			default:
 				now := timer.now()

@@ -32,10 +32,11 @@ import (
 // share the value and the error. Empty windows emit nothing. Error Results
 // are windowed like successes.
 type SlidingWindow[T any] struct {
-	name  string
-	clock Clock
-	size  time.Duration
-	slide time.Duration
+	name     string
+	clock    Clock
+	size     time.Duration
+	slide    time.Duration
+	observer func(Event)
 }
 
 // NewSlidingWindow returns a SlidingWindow of windows of length size with
@@ -71,6 +72,33 @@ func (w *SlidingWindow[T]) WithName(name string) *SlidingWindow[T] {
 // Name returns the processor's name, "sliding-window" by default.
 func (w *SlidingWindow[T]) Name() string { return w.name }
 
+// WithObserver sets fn to be told what each later Process call does, and
+// returns w. Process reads it when called, so set it before.
+//
+// A Process call reports, under its Name: EventEmit once per window sent,
+// with Reason ReasonWindowEnd (the clock reached its End) or ReasonClose
+// (flushed when the input closed before its End) and Count the window's
+// items, once the consumer has taken the window's last Result; the event
+// is timed when the window was decided, before its sends. It reports
+// EventDrop with Reason ReasonGap and Count 1 for an item received in a
+// gap between windows (slide > size). The one timer of the call is armed
+// for the earliest pending End: EventTimerArm when it starts, and then
+// exactly one EventTimerFire (it went off) or EventTimerStop (an input or
+// the close reached the End first, or the call ended); moving it to the
+// next window's End is not a new arm. EventCancel is reported when ctx
+// ends, with Count the Results held or being sent, which are lost (an item
+// held in several windows counts once per window); and EventClose last,
+// after every timer is done, just before the output is closed.
+//
+// fn runs synchronously on the processor's goroutine, one event at a time
+// and in the order things happen, so a slow fn slows the stream. A nil fn
+// means none, and costs nothing. A panic in fn is not recovered: like a
+// panic in any goroutine, it ends the program.
+func (w *SlidingWindow[T]) WithObserver(fn func(Event)) *SlidingWindow[T] {
+	w.observer = fn
+	return w
+}
+
 // Process windows in and returns the output channel, which is unbuffered.
 //
 // When in is closed, every window that holds items is emitted at once, in
@@ -81,15 +109,18 @@ func (w *SlidingWindow[T]) Name() string { return w.name }
 // its own copy of size and slide.
 func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	size, slide := w.size, w.slide
+	rep := newEventReporter(w.observer, w.name, w.clock)
 	if slide == size {
-		return processGrid(ctx, w.clock, in, size, &slide)
+		return processGrid(ctx, w.clock, in, size, &slide, rep)
 	}
 	out := make(chan Result[T])
 	lp := newLoop(ctx, w.clock, in, out)
 	timer := newPeriodTimer(w.clock)
+	timer.rep = rep
 	go func() {
 		defer lp.exit()
 		defer close(out)
+		defer rep.report(EventClose, "", 0)
 		defer timer.disarm()
 
 		boxes := windowBoxes{typ: string(WindowTypeSliding), size: size, slide: slide}
@@ -106,12 +137,33 @@ func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 		var anchor time.Duration // F, since the timer's base
 		anchored := false
 
-		emitWin := func(win *slidingWin) bool {
+		// cancelled reports the end of ctx with the Results still held:
+		// emitted windows hold none, and a window cut short holds what it
+		// did not send.
+		cancelled := func() {
+			if rep == nil {
+				return
+			}
+			n := 0
+			for i := range open {
+				n += len(open[i].items)
+			}
+			rep.report(EventCancel, "", n)
+		}
+		// emitWin sends win, which went out for reason when the clock read
+		// now.
+		emitWin := func(win *slidingWin, reason string, now time.Duration) bool {
 			boxes.start, boxes.end = timer.base.Add(win.start), timer.base.Add(win.start+size)
-			ok := emitWindow(lp, out, win.items, &boxes)
+			n := len(win.items)
+			if sent := emitWindow(lp, out, win.items, &boxes); sent < n {
+				win.items = win.items[sent:]
+				cancelled()
+				return false
+			}
 			bufs.put(win.items)
 			win.items = nil
-			return ok
+			rep.reportSince(EventEmit, reason, n, timer.base, now)
+			return true
 		}
 		// emitDue emits, in order, every open window whose End now has
 		// reached, and re-arms the timer for the next End, if any.
@@ -124,12 +176,12 @@ func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 				return true
 			}
 			if n == len(open) {
-				timer.disarm()
+				timer.disarmAt(now)
 			} else {
 				timer.schedule(open[n].start+size, now)
 			}
 			for i := range n {
-				if !emitWin(&open[i]) {
+				if !emitWin(&open[i], ReasonWindowEnd, now) {
 					return false
 				}
 			}
@@ -143,6 +195,7 @@ func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 			r, ok, gotEvent, stop := receive(lp, timer.events, in)
 			switch {
 			case stop:
+				cancelled()
 				return
 			case gotEvent:
 				timer.taken()
@@ -150,8 +203,18 @@ func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 					return
 				}
 			case !ok:
+				if len(open) == 0 {
+					return
+				}
+				// Time first: windows whose End has come go out for it,
+				// and the rest for the close.
+				now := timer.now()
+				if !emitDue(now) {
+					return
+				}
+				timer.disarmAt(now)
 				for i := range open {
-					if !emitWin(&open[i]) {
+					if !emitWin(&open[i], ReasonClose, now) {
 						return
 					}
 				}
@@ -173,7 +236,9 @@ func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 					lo = (rel-size)/slide + 1
 				}
 				if lo > hi {
-					continue // in a gap of a grid with slide > size
+					// In a gap of a grid with slide > size.
+					rep.reportSince(EventDrop, ReasonGap, 1, timer.base, now)
+					continue
 				}
 				wasEmpty := len(open) == 0
 				for i := range open {

@@ -3,6 +3,7 @@ package streamz
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -21,9 +22,10 @@ import (
 //
 // Error Results are windowed like successes, not passed through.
 type TumblingWindow[T any] struct {
-	name  string
-	clock Clock
-	size  time.Duration
+	name     string
+	clock    Clock
+	size     time.Duration
+	observer func(Event)
 }
 
 // NewTumblingWindow returns a TumblingWindow of windows of length size,
@@ -47,6 +49,30 @@ func (w *TumblingWindow[T]) WithName(name string) *TumblingWindow[T] {
 // Name returns the processor's name, "tumbling-window" by default.
 func (w *TumblingWindow[T]) Name() string { return w.name }
 
+// WithObserver sets fn to be told what each later Process call does, and
+// returns w. Process reads it when called, so set it before.
+//
+// A Process call reports, under its Name: EventEmit once per window sent,
+// with Reason ReasonWindowEnd (the clock reached its End) or ReasonClose
+// (flushed when the input closed before its End) and Count the window's
+// items, once the consumer has taken the window's last Result; the event
+// is timed when the window was decided, before its sends. It reports
+// EventTimerArm when a window's first item arms the timer for its End, and
+// then exactly one EventTimerFire (the timer went off) or EventTimerStop
+// (an input or the close reached the End first, or the call ended);
+// EventCancel when ctx ends, with Count the Results held or being sent,
+// which are lost; and EventClose last, after every timer is done, just
+// before the output is closed.
+//
+// fn runs synchronously on the processor's goroutine, one event at a time
+// and in the order things happen, so a slow fn slows the stream. A nil fn
+// means none, and costs nothing. A panic in fn is not recovered: like a
+// panic in any goroutine, it ends the program.
+func (w *TumblingWindow[T]) WithObserver(fn func(Event)) *TumblingWindow[T] {
+	w.observer = fn
+	return w
+}
+
 // Process windows in and returns the output channel, which is unbuffered.
 //
 // The grid is anchored when Process is called. When in is closed, the
@@ -56,21 +82,24 @@ func (w *TumblingWindow[T]) Name() string { return w.name }
 // current window, even if nobody is reading; to get the last window, close
 // the input and drain the output. Each call keeps its own state.
 func (w *TumblingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
-	return processGrid(ctx, w.clock, in, w.size, nil)
+	return processGrid(ctx, w.clock, in, w.size, nil, newEventReporter(w.observer, w.name, w.clock))
 }
 
 // processGrid runs a tumbling window of size: TumblingWindow, and
 // SlidingWindow when slide == size, which passes its slide to be written
-// as window_slide with type "sliding".
-func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], size time.Duration, slide *time.Duration) <-chan Result[T] {
+// as window_slide with type "sliding". rep is the call's observer, nil for
+// none.
+func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], size time.Duration, slide *time.Duration, rep *eventReporter) <-chan Result[T] {
 	out := make(chan Result[T])
 	lp := newLoop(ctx, clock, in, out)
 	// The anchor is read here, before Process returns, so that a test that
 	// moves the clock right after Process sees the grid it expects.
 	timer := newPeriodTimer(clock)
+	timer.rep = rep
 	go func() {
 		defer lp.exit()
 		defer close(out)
+		defer rep.report(EventClose, "", 0)
 		defer timer.disarm()
 
 		boxes := windowBoxes{typ: string(WindowTypeTumbling), size: size}
@@ -79,26 +108,34 @@ func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], s
 		}
 		var items []Result[T]
 		var end time.Duration // of the current window, since the timer's base
-		emit := func() bool {
+		// emit sends the current window, which went out for reason when
+		// the clock read now. It reports false if ctx ended during a send.
+		emit := func(reason string, now time.Duration) bool {
 			boxes.start, boxes.end = timer.base.Add(end-size), timer.base.Add(end)
-			ok := emitWindow(lp, out, items, &boxes)
+			timer.disarmAt(now)
+			n := len(items)
+			if sent := emitWindow(lp, out, items, &boxes); sent < n {
+				rep.report(EventCancel, "", n-sent)
+				return false
+			}
 			clear(items)
 			items = items[:0]
-			return ok
+			rep.reportSince(EventEmit, reason, n, timer.base, now)
+			return true
 		}
 		// emitIfDue emits the current window if now has reached its End.
 		emitIfDue := func(now time.Duration) bool {
 			if len(items) == 0 || now < end {
 				return true
 			}
-			timer.disarm()
-			return emit()
+			return emit(ReasonWindowEnd, now)
 		}
 
 		for {
 			r, ok, gotEvent, stop := receive(lp, timer.events, in)
 			switch {
 			case stop:
+				rep.report(EventCancel, "", len(items))
 				return
 			case gotEvent:
 				timer.taken()
@@ -107,7 +144,14 @@ func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], s
 				}
 			case !ok:
 				if len(items) > 0 {
-					emit()
+					// Time first here too: a window whose End has come
+					// goes out for it, not for the close.
+					now := timer.now()
+					reason := ReasonClose
+					if now >= end {
+						reason = ReasonWindowEnd
+					}
+					emit(reason, now)
 				}
 				return
 			default:
@@ -118,6 +162,13 @@ func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], s
 				if len(items) == 0 {
 					end = (now/size + 1) * size
 					timer.schedule(end, now)
+				}
+				if len(items) == cap(items) {
+					// Double, where append grows a long slice by a quarter:
+					// a long window then copies what it holds about once
+					// instead of about four times, and the buffer is kept
+					// for the next window anyway.
+					items = slices.Grow(items, len(items)+1)
 				}
 				items = append(items, r)
 			}
