@@ -300,8 +300,8 @@ const (
 
 var winModes = []winMode{winReal, winFakeInBub, winPlain}
 
-// winFailErr is the cause of every error item.
-var winFailErr = fmt.Errorf("win failure")
+// errWinFail is the cause of every error item.
+var errWinFail = fmt.Errorf("win failure")
 
 // winRunBubble plays steps in a synctest bubble and records each output
 // with the time it came out.
@@ -335,7 +335,7 @@ func winRunBubble(t *testing.T, mode winMode, steps []winStep, proc winProc) ([]
 			case winSend:
 				in <- NewSuccess(s.V)
 			case winFail:
-				in <- NewError(s.V, winFailErr, "win")
+				in <- NewError(s.V, errWinFail, "win")
 			case winWait:
 				if fc == nil {
 					time.Sleep(s.W)
@@ -410,7 +410,7 @@ func winRunPlain(t *testing.T, steps []winStep, proc winProc, want []winOut) ([]
 		case winSend:
 			sendIn(NewSuccess(s.V))
 		case winFail:
-			sendIn(NewError(s.V, winFailErr, "win"))
+			sendIn(NewError(s.V, errWinFail, "win"))
 		case winWait:
 			fc.Advance(s.W)
 			read(dueBy(i) - len(got))
