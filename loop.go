@@ -112,16 +112,16 @@ func (lp *loop) addChan(ch any) {
 // (nil for none), in and settle requests. Preferring a ready input to a
 // ready event is safe because of the time-first rule: the input applies
 // the deadline itself.
+//
+// Done is looked at after an input is taken, not before: stop is reported
+// whenever ctx has ended by the time the input was taken (the input is then
+// dropped), so no item taken after cancel reaches the caller, or a user
+// function through it, and the caller needs no check of its own.
 func receive[T any](lp *loop, events <-chan stateEvent, in <-chan T) (r T, ok, gotEvent, stop bool) {
-	select {
-	case <-lp.done:
-		return r, false, false, true
-	default:
-	}
 	select {
 	case r, ok = <-in:
 		lp.worked = true
-		return r, ok, false, false
+		return r, ok, false, lp.ended()
 	default:
 	}
 	for {
@@ -134,7 +134,7 @@ func receive[T any](lp *loop, events <-chan stateEvent, in <-chan T) (r T, ok, g
 				return r, false, true, false
 			case r, ok = <-in:
 				lp.worked = true
-				return r, ok, false, false
+				return r, ok, false, lp.ended()
 			default:
 				lp.answer()
 			}
@@ -147,7 +147,7 @@ func receive[T any](lp *loop, events <-chan stateEvent, in <-chan T) (r T, ok, g
 			return r, false, true, false
 		case r, ok = <-in:
 			lp.worked = true
-			return r, ok, false, false
+			return r, ok, false, lp.ended()
 		case reply := <-lp.requests:
 			lp.owe(reply)
 		}
@@ -191,6 +191,20 @@ func send[T any](lp *loop, out chan<- T, r T) bool {
 		case reply := <-lp.requests:
 			lp.owe(reply)
 		}
+	}
+}
+
+// ended reports, without blocking, whether the loop's ctx has ended. receive
+// calls it after taking an input; a loop with a select of its own must call
+// it after taking an item and before handing that item to user code: when
+// both an input and the end of ctx are ready, select may take the input,
+// and that item must not reach the user's function.
+func (lp *loop) ended() bool {
+	select {
+	case <-lp.done:
+		return true
+	default:
+		return false
 	}
 }
 

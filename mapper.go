@@ -134,16 +134,3 @@ func recoverUserPanic(function string, err *error) {
 		*err = &userPanicError{function: function, value: v}
 	}
 }
-
-// ended reports, without blocking, whether the loop's ctx has ended. A loop
-// calls it after taking an item and before handing it to user code: when
-// both an input and the end of ctx are ready, select may take the input,
-// and that item must not reach the user's function.
-func (lp *loop) ended() bool {
-	select {
-	case <-lp.done:
-		return true
-	default:
-		return false
-	}
-}
