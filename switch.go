@@ -225,11 +225,8 @@ func (s *Switch[T, K]) run(lp *loop, in <-chan Result[T]) {
 			}
 			continue
 		}
-		select {
-		case <-lp.done:
-			return // the predicate is not called after cancel
-		default:
-		}
+		// receive reports stop for an item taken after cancel, so the
+		// predicate is not called after cancel.
 		key, err := s.callPredicate(r.value)
 		if err != nil {
 			failed := Result[T]{err: NewStreamError(r.value, err, s.name), metadata: r.metadata}
