@@ -81,6 +81,6 @@ func (f *Filter[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Res
 
 // callPredicate calls predicate, turning a panic into an error.
 func callPredicate[T any](predicate func(T) bool, v T) (keep bool, err error) {
-	defer recoverUserPanic("predicate", &err)
+	defer recoverUserPanic("predicate panicked", &err)
 	return predicate(v), nil
 }

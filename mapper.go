@@ -1,9 +1,6 @@
 package streamz
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // Mapper turns each item of a stream into another, possibly of another
 // type, with a function that may fail.
@@ -100,37 +97,6 @@ func retypeError[In, Out any](r Result[In], name string) Result[Out] {
 
 // callMapFn calls fn, turning a panic into an error.
 func callMapFn[In, Out any](ctx context.Context, fn func(context.Context, In) (Out, error), v In) (out Out, err error) {
-	defer recoverUserPanic("fn", &err)
+	defer recoverUserPanic("fn panicked", &err)
 	return fn(ctx, v)
-}
-
-// userPanicError is the cause of an error Result that a processor emits when
-// a user function (a Mapper's fn, a Filter's predicate, a Tap's callback and
-// the like) panics on an item: the panic becomes that item's error and the
-// stream goes on. Its text is "<function> panicked: <value>"; the processor
-// is named by the StreamError that carries it. Unwrap returns the panic
-// value when that is an error, so errors.Is and errors.As reach it.
-type userPanicError struct {
-	function string // what panicked, as the docs call it: "fn", "predicate", "callback"
-	value    any    // what recover returned
-}
-
-func (e *userPanicError) Error() string {
-	return fmt.Sprintf("%s panicked: %v", e.function, e.value)
-}
-
-func (e *userPanicError) Unwrap() error {
-	err, _ := e.value.(error)
-	return err
-}
-
-// recoverUserPanic, deferred directly in a function that calls user code,
-// turns a panic of that code into a *userPanicError stored in *err, so the
-// function returns normally. function names the user function as the
-// processor's docs call it. It must be the deferred call itself:
-// recover works only there.
-func recoverUserPanic(function string, err *error) {
-	if v := recover(); v != nil {
-		*err = &userPanicError{function: function, value: v}
-	}
 }

@@ -81,7 +81,7 @@ func (t *Tap[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result
 
 // callTapFn calls fn, turning a panic into an error.
 func callTapFn[T any](fn func(Result[T]), r Result[T]) (err error) {
-	defer recoverUserPanic("callback", &err)
+	defer recoverUserPanic("callback panicked", &err)
 	fn(r)
 	return nil
 }
