@@ -57,6 +57,7 @@ func (s *Sample[T]) Rate() float64 { return s.rate }
 func (s *Sample[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
 	lp := newLoop(ctx, nil, in, out)
+	drainOnCancel(ctx, lp, out)
 	rate := s.rate
 	var src rand.Source
 	if s.newSource != nil {
