@@ -686,34 +686,89 @@ func paNoAllocs(b *testing.B, p pumped) {
 	}
 }
 
+// Plumbing reference: the plain cancel-aware forwarder, to split the
+// plumbing processors' cost against the forward floor into what any loop
+// that closes its output promptly on cancel pays and what is their own.
+
+// ppSelectForward forwards with a select on ctx around every receive and
+// every send: the usual hand-written cancel-aware stage.
+func ppSelectForward(ctx context.Context, in <-chan Result[int]) <-chan Result[int] {
+	out := make(chan Result[int])
+	done := ctx.Done()
+	go func() {
+		defer close(out)
+		for {
+			var r Result[int]
+			select {
+			case <-done:
+				return
+			case v, ok := <-in:
+				if !ok {
+					return
+				}
+				r = v
+			}
+			select {
+			case out <- r:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// ppPump is pump with one more metric, cpu-ns/item: the CPU time the whole
+// process spent per item (producer, stage and consumer), read from the
+// operating system. On a shared machine, wall time per item also counts the
+// time the process waited for a core; CPU time does not, so with -cpu=1 it
+// compares a stage with the floor more steadily than ns/op.
+func ppPump(b *testing.B, buf int, st stage[Result[int]]) pumped {
+	start := ppCPUTime()
+	p := pump(b, buf, st, nil)
+	perItem(b, float64(ppCPUTime()-start), "cpu-ns/item")
+	return p
+}
+
+// BenchmarkPlumbing measures the plumbing processors with the forward floor
+// and the select forwarder run as cases of the same benchmark, so that each
+// run gives its own ratios.
 func BenchmarkPlumbing(b *testing.B) {
+	b.Run("floor-forward", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) { ppPump(b, buf, floorForward) })
+	})
+	b.Run("select-forward", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) { ppPump(b, buf, ppSelectForward) })
+	})
 	b.Run("mapper-identity", func(b *testing.B) {
 		m := NewMapper(func(_ context.Context, v int) (int, error) { return v, nil })
-		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, pump(b, buf, m.Process, nil)) })
+		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, ppPump(b, buf, m.Process)) })
 	})
 	b.Run("filter-true", func(b *testing.B) {
 		f := NewFilter(func(int) bool { return true })
-		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, pump(b, buf, f.Process, nil)) })
+		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, ppPump(b, buf, f.Process)) })
 	})
 	b.Run("tap-empty", func(b *testing.B) {
 		tp := NewTap(func(Result[int]) {})
-		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, pump(b, buf, tp.Process, nil)) })
+		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, ppPump(b, buf, tp.Process)) })
 	})
 	b.Run("sample-1", func(b *testing.B) {
 		s := NewSample[int](1)
 		eachInBuf(b, func(b *testing.B, buf int) {
-			if p := pump(b, buf, s.Process, nil); p.outputs != b.N {
+			p := ppPump(b, buf, s.Process)
+			if p.outputs != b.N {
 				b.Fatalf("kept %d of %d", p.outputs, b.N)
 			}
+			paNoAllocs(b, p)
 		})
 	})
 	b.Run("buffer-0", func(b *testing.B) {
 		bf := NewBuffer[int](0)
-		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, pump(b, buf, bf.Process, nil)) })
+		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, ppPump(b, buf, bf.Process)) })
 	})
 	b.Run("buffer-128", func(b *testing.B) {
 		bf := NewBuffer[int](128)
-		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, pump(b, buf, bf.Process, nil)) })
+		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, ppPump(b, buf, bf.Process)) })
 	})
 }
 

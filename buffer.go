@@ -39,6 +39,7 @@ func (b *Buffer[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Res
 	}
 	out := make(chan Result[T], b.size)
 	lp := newLoop(ctx, nil, in, out)
+	drainOnCancel(ctx, lp, out) // only takes effect for size 0
 	go func() {
 		defer lp.exit()
 		defer close(out)

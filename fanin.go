@@ -50,6 +50,7 @@ func (*FanIn[T]) Process(ctx context.Context, ins ...<-chan Result[T]) <-chan Re
 			continue
 		}
 		lp := newLoop(ctx, nil, in, out)
+		drainOnCancel(ctx, lp, out)
 		go fanInForward(lp, in, out, &remaining)
 	}
 	return out

@@ -47,6 +47,7 @@ func (f *FanOut[T]) Process(ctx context.Context, in <-chan Result[T]) []<-chan R
 		chans = append(chans, outs[i])
 	}
 	lp := newLoop(ctx, nil, chans...)
+	drainOnCancel(ctx, lp, outs...)
 	go func() {
 		defer lp.exit()
 		defer func() {

@@ -50,13 +50,14 @@ func (f *Filter[T]) Name() string { return f.name }
 func (f *Filter[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
 	lp := newLoop(ctx, nil, in, out)
+	drainOnCancel(ctx, lp, out)
 	name, predicate := f.name, f.predicate
 	go func() {
 		defer lp.exit()
 		defer close(out)
 		for {
 			r, ok, _, stop := receive(lp, nil, in)
-			if stop || !ok || lp.ended() {
+			if stop || !ok {
 				return
 			}
 			if r.err != nil {
@@ -81,6 +82,6 @@ func (f *Filter[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Res
 
 // callPredicate calls predicate, turning a panic into an error.
 func callPredicate[T any](predicate func(T) bool, v T) (keep bool, err error) {
-	defer recoverUserPanic("predicate", &err)
+	defer recoverUserPanic("predicate panicked", &err)
 	return predicate(v), nil
 }

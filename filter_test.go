@@ -106,6 +106,33 @@ func TestFilterNoPredicateAfterCancel(t *testing.T) {
 	}
 }
 
+// The Filter is busy in the predicate when ctx ends, the item is rejected
+// (so nothing is sent, and send never sees the cancel), and the next item is
+// already waiting: it is taken, and dropped before the predicate.
+func TestFilterNoPredicateForItemWaitingAtCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		entered, release := make(chan struct{}), make(chan struct{})
+		f := NewFilter(func(int) bool {
+			if calls.Add(1) == 1 {
+				close(entered)
+				<-release
+			}
+			return false
+		})
+		ctx, cancel := context.WithCancel(t.Context())
+		in := make(chan Result[int], 2)
+		in <- NewSuccess(1)
+		out := f.Process(ctx, in)
+		<-entered
+		in <- NewSuccess(2)
+		cancel()
+		close(release)
+		paClosed(t, out)
+		assert.Equal(t, int32(1), calls.Load(), "the predicate saw an item taken after cancel")
+	})
+}
+
 func TestFilterSettlesBetweenClockedProcessors(t *testing.T) {
 	paSettleBetween(t, 200, NewFilter(paEven).Process, []int{1, 2, 3, 4, 5, 6}, []int{2, 4, 6})
 }

@@ -56,6 +56,10 @@ type loop struct {
 	// last answer.
 	worked bool
 	reg    *loopReg
+	// plainSend lets send wait in a plain send; see drainOnCancel.
+	plainSend bool
+	// stopDrains cancels the drainers drainOnCancel arranged.
+	stopDrains []func() bool
 }
 
 // newLoop returns the loop for one Process call. clock is the Clock the
@@ -92,9 +96,50 @@ func (lp *loop) answer() {
 }
 
 // exit deregisters the loop; a clock waiting for its answer stops waiting.
+// It also withdraws the drainers of drainOnCancel that have not started.
 func (lp *loop) exit() {
 	if lp.reg != nil {
 		lp.reg.deregister()
+	}
+	for _, stop := range lp.stopDrains {
+		stop()
+	}
+}
+
+// drainOnCancel lets send wait for a consumer in a plain send on out
+// instead of a select over out and done, which costs the runtime about
+// twice as much (a select locks, and queues on, every channel it names) and
+// is most of what a forwarding loop costs beyond a bare one. Cancel must
+// still release that send when nobody reads, so once ctx ends a drainer
+// goroutine (context.AfterFunc) receives and discards from each out until
+// it is closed. All it can take is the item being sent, which cancel drops
+// anyway: the loop sees the end at its next receive or send, exits, and
+// closes out, which ends the drainer.
+//
+// A processor calls it in Process, after newLoop, with every channel the
+// loop sends on, or not at all. It does nothing when a channel is buffered
+// (its items must stay readable after cancel) or the loop is registered
+// for settling (a loop blocked in send must answer settle requests). Each
+// out must be closed once the loop's goroutine ends, and exit withdraws
+// the drainers that have not started.
+func drainOnCancel[T any](ctx context.Context, lp *loop, outs ...chan T) {
+	if lp.requests != nil {
+		return
+	}
+	for _, out := range outs {
+		if cap(out) != 0 {
+			return
+		}
+	}
+	lp.plainSend = true
+	if lp.done == nil {
+		return // ctx never ends
+	}
+	for _, out := range outs {
+		lp.stopDrains = append(lp.stopDrains, context.AfterFunc(ctx, func() {
+			for range out {
+			}
+		}))
 	}
 }
 
@@ -112,16 +157,16 @@ func (lp *loop) addChan(ch any) {
 // (nil for none), in and settle requests. Preferring a ready input to a
 // ready event is safe because of the time-first rule: the input applies
 // the deadline itself.
+//
+// Done is looked at after an input is taken, not before: stop is reported
+// whenever ctx has ended by the time the input was taken (the input is then
+// dropped), so no item taken after cancel reaches the caller, or a user
+// function through it, and the caller needs no check of its own.
 func receive[T any](lp *loop, events <-chan stateEvent, in <-chan T) (r T, ok, gotEvent, stop bool) {
-	select {
-	case <-lp.done:
-		return r, false, false, true
-	default:
-	}
 	select {
 	case r, ok = <-in:
 		lp.worked = true
-		return r, ok, false, false
+		return r, ok, false, lp.ended()
 	default:
 	}
 	for {
@@ -134,7 +179,7 @@ func receive[T any](lp *loop, events <-chan stateEvent, in <-chan T) (r T, ok, g
 				return r, false, true, false
 			case r, ok = <-in:
 				lp.worked = true
-				return r, ok, false, false
+				return r, ok, false, lp.ended()
 			default:
 				lp.answer()
 			}
@@ -147,7 +192,7 @@ func receive[T any](lp *loop, events <-chan stateEvent, in <-chan T) (r T, ok, g
 			return r, false, true, false
 		case r, ok = <-in:
 			lp.worked = true
-			return r, ok, false, false
+			return r, ok, false, lp.ended()
 		case reply := <-lp.requests:
 			lp.owe(reply)
 		}
@@ -160,12 +205,18 @@ func receive[T any](lp *loop, events <-chan stateEvent, in <-chan T) (r T, ok, g
 // first tries the cheap operations on their own and blocks in the full
 // select only when neither is ready; a context already ended wins. A loop
 // blocked here counts as settled: it has handled its item, and what it
-// offers is what is due.
+// offers is what is due. After drainOnCancel it waits in a plain send
+// instead, which the drainer releases on cancel; true then means that r
+// was delivered or, once ctx has ended, discarded.
 func send[T any](lp *loop, out chan<- T, r T) bool {
 	select {
 	case <-lp.done:
 		return false
 	default:
+	}
+	if lp.plainSend {
+		out <- r
+		return true
 	}
 	select {
 	case out <- r:
@@ -191,6 +242,20 @@ func send[T any](lp *loop, out chan<- T, r T) bool {
 		case reply := <-lp.requests:
 			lp.owe(reply)
 		}
+	}
+}
+
+// ended reports, without blocking, whether the loop's ctx has ended. receive
+// calls it after taking an input; a loop with a select of its own must call
+// it after taking an item and before handing that item to user code: when
+// both an input and the end of ctx are ready, select may take the input,
+// and that item must not reach the user's function.
+func (lp *loop) ended() bool {
+	select {
+	case <-lp.done:
+		return true
+	default:
+		return false
 	}
 }
 

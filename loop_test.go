@@ -396,3 +396,21 @@ func TestSettle_SendAnswersWhileBlocked(t *testing.T) {
 	cancel()
 	require.False(t, <-sent)
 }
+
+// An input taken once ctx has ended comes back with stop, so that no
+// processor hands an item taken after cancel to a user function: receive
+// looks at done after the take, not only before it.
+func TestReceive_InputTakenAfterCancelIsStop(t *testing.T) {
+	for _, clock := range []Clock{nil, NewFakeClock()} {
+		for range ltRuns {
+			ctx, cancel := context.WithCancel(t.Context())
+			in := make(chan int, 1)
+			lp := newLoop(ctx, clock, in)
+			cancel()
+			in <- 1
+			_, _, _, stop := receive(lp, nil, in)
+			lp.exit()
+			require.True(t, stop, "an input taken after cancel was handed on")
+		}
+	}
+}

@@ -1,9 +1,6 @@
 package streamz
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // Mapper turns each item of a stream into another, possibly of another
 // type, with a function that may fail.
@@ -57,13 +54,14 @@ func (m *Mapper[In, Out]) Name() string { return m.name }
 func (m *Mapper[In, Out]) Process(ctx context.Context, in <-chan Result[In]) <-chan Result[Out] {
 	out := make(chan Result[Out])
 	lp := newLoop(ctx, nil, in, out)
+	drainOnCancel(ctx, lp, out)
 	name, fn := m.name, m.fn
 	go func() {
 		defer lp.exit()
 		defer close(out)
 		for {
 			r, ok, _, stop := receive(lp, nil, in)
-			if stop || !ok || lp.ended() {
+			if stop || !ok {
 				return
 			}
 			if !send(lp, out, mapResult(ctx, fn, name, r)) {
@@ -100,50 +98,6 @@ func retypeError[In, Out any](r Result[In], name string) Result[Out] {
 
 // callMapFn calls fn, turning a panic into an error.
 func callMapFn[In, Out any](ctx context.Context, fn func(context.Context, In) (Out, error), v In) (out Out, err error) {
-	defer recoverUserPanic("fn", &err)
+	defer recoverUserPanic("fn panicked", &err)
 	return fn(ctx, v)
-}
-
-// userPanicError is the cause of an error Result that a processor emits when
-// a user function (a Mapper's fn, a Filter's predicate, a Tap's callback and
-// the like) panics on an item: the panic becomes that item's error and the
-// stream goes on. Its text is "<function> panicked: <value>"; the processor
-// is named by the StreamError that carries it. Unwrap returns the panic
-// value when that is an error, so errors.Is and errors.As reach it.
-type userPanicError struct {
-	function string // what panicked, as the docs call it: "fn", "predicate", "callback"
-	value    any    // what recover returned
-}
-
-func (e *userPanicError) Error() string {
-	return fmt.Sprintf("%s panicked: %v", e.function, e.value)
-}
-
-func (e *userPanicError) Unwrap() error {
-	err, _ := e.value.(error)
-	return err
-}
-
-// recoverUserPanic, deferred directly in a function that calls user code,
-// turns a panic of that code into a *userPanicError stored in *err, so the
-// function returns normally. function names the user function as the
-// processor's docs call it. It must be the deferred call itself:
-// recover works only there.
-func recoverUserPanic(function string, err *error) {
-	if v := recover(); v != nil {
-		*err = &userPanicError{function: function, value: v}
-	}
-}
-
-// ended reports, without blocking, whether the loop's ctx has ended. A loop
-// calls it after taking an item and before handing it to user code: when
-// both an input and the end of ctx are ready, select may take the input,
-// and that item must not reach the user's function.
-func (lp *loop) ended() bool {
-	select {
-	case <-lp.done:
-		return true
-	default:
-		return false
-	}
 }

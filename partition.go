@@ -217,11 +217,8 @@ func (p *Partition[T]) Process(ctx context.Context, in <-chan Result[T]) []<-cha
 			}
 			idx, strategy := 0, "error"
 			if r.IsSuccess() {
-				select {
-				case <-lp.done:
-					return // the strategy is not called after cancel
-				default:
-				}
+				// receive reports stop for an item taken after cancel, so
+				// the strategy is not called after cancel.
 				var err error
 				if idx, err = p.route(r.value); err != nil {
 					r = Result[T]{err: NewStreamError(r.value, err, p.name), metadata: r.metadata}
@@ -237,14 +234,11 @@ func (p *Partition[T]) Process(ctx context.Context, in <-chan Result[T]) []<-cha
 	return views
 }
 
-// route asks the strategy for v's partition, turning a panic into an error
-// and an index out of range into 0.
+// route asks the strategy for v's partition, turning an index out of range
+// into 0, and a panic into an error whose text is "partition strategy
+// panic: <value>" (idx is then 0).
 func (p *Partition[T]) route(v T) (idx int, err error) {
-	defer func() {
-		if x := recover(); x != nil {
-			idx, err = 0, &partitionPanicError{value: x}
-		}
-	}()
+	defer recoverUserPanic("partition strategy panic", &err)
 	if h, ok := p.strategy.(partitionHashRouter[T]); ok {
 		idx = h.routeOrPanic(v, p.partitionCount)
 	} else {
@@ -254,20 +248,6 @@ func (p *Partition[T]) route(v T) (idx int, err error) {
 		idx = 0
 	}
 	return idx, nil
-}
-
-// partitionPanicError is the error a Partition emits for a panicking
-// strategy or key extractor.
-type partitionPanicError struct{ value any }
-
-func (e *partitionPanicError) Error() string {
-	return fmt.Sprintf("partition strategy panic: %v", e.value)
-}
-
-// Unwrap lets errors.Is and errors.As reach a panic value that is an error.
-func (e *partitionPanicError) Unwrap() error {
-	err, _ := e.value.(error)
-	return err
 }
 
 // partitionStamp returns r with the Partition's metadata added in one copy.

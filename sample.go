@@ -46,8 +46,8 @@ func (s *Sample[T]) Rate() float64 { return s.rate }
 
 // Process samples in and returns the output channel, which is unbuffered.
 //
-// Each success is kept when a uniform draw in [0, 1) is below the rate. The
-// draw has 53 bits, so it is never 1 and rate 1 keeps everything.
+// Each success is kept when a uniform draw in [0, 1) is below the rate. At
+// rate 1 no draw is made: every success is kept, at the cost of forwarding.
 //
 // When in is closed, the output is closed after the last item. When ctx is
 // cancelled, the output is closed promptly, even while in is idle or nobody
@@ -57,6 +57,7 @@ func (s *Sample[T]) Rate() float64 { return s.rate }
 func (s *Sample[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
 	lp := newLoop(ctx, nil, in, out)
+	drainOnCancel(ctx, lp, out)
 	rate := s.rate
 	var src rand.Source
 	if s.newSource != nil {
@@ -70,10 +71,10 @@ func (s *Sample[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Res
 		defer close(out)
 		for {
 			r, ok, _, stop := receive(lp, nil, in)
-			if stop || !ok || lp.ended() {
+			if stop || !ok {
 				return
 			}
-			if r.err == nil && !(rng.Float64() < rate) {
+			if r.err == nil && rate < 1 && !(rng.Float64() < rate) {
 				continue
 			}
 			if !send(lp, out, r) {

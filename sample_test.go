@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 
@@ -137,4 +138,25 @@ func TestSampleNothingAfterCancel(t *testing.T) {
 
 func TestSampleSettlesBetweenClockedProcessors(t *testing.T) {
 	paSettleBetween(t, 200, NewSample[int](1).Process, []int{1, 2, 3, 4, 5}, []int{1, 2, 3, 4, 5})
+}
+
+// ppCountingSource counts its draws.
+type ppCountingSource struct{ draws *atomic.Int64 }
+
+func (s ppCountingSource) Uint64() uint64 { s.draws.Add(1); return 0 }
+
+// Rate 1 keeps every success without drawing, so it costs what forwarding
+// costs; a rate below 1 draws once per success.
+func TestSampleRateOneMakesNoDraw(t *testing.T) {
+	for _, c := range []struct {
+		rate  float64
+		draws int64
+	}{{1, 0}, {0.5, 3}} {
+		var draws atomic.Int64
+		s := NewSample[int](c.rate)
+		s.newSource = func() rand.Source { return ppCountingSource{&draws} }
+		got := collectResults(s.Process(t.Context(), paFeed(paInts(1, 2, 3)...)))
+		assert.Len(t, got, 3, "rate %v", c.rate)
+		assert.Equal(t, c.draws, draws.Load(), "draws at rate %v", c.rate)
+	}
 }

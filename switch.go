@@ -225,11 +225,8 @@ func (s *Switch[T, K]) run(lp *loop, in <-chan Result[T]) {
 			}
 			continue
 		}
-		select {
-		case <-lp.done:
-			return // the predicate is not called after cancel
-		default:
-		}
+		// receive reports stop for an item taken after cancel, so the
+		// predicate is not called after cancel.
 		key, err := s.callPredicate(r.value)
 		if err != nil {
 			failed := Result[T]{err: NewStreamError(r.value, err, s.name), metadata: r.metadata}
@@ -335,26 +332,11 @@ func (s *Switch[T, K]) finish() {
 	close(s.errorChan)
 }
 
-// callPredicate calls the predicate, turning a panic into an error.
+// callPredicate calls the predicate, turning a panic into an error whose
+// text is "predicate panic: <value>", as the previous Switch wrote it.
 func (s *Switch[T, K]) callPredicate(v T) (key K, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = &switchPredicatePanic{value: p}
-		}
-	}()
+	defer recoverUserPanic("predicate panic", &err)
 	return s.predicate(v), nil
-}
-
-// switchPredicatePanic is the error a Switch emits for a panicking
-// predicate.
-type switchPredicatePanic struct{ value any }
-
-func (e *switchPredicatePanic) Error() string { return fmt.Sprintf("predicate panic: %v", e.value) }
-
-// Unwrap lets errors.Is and errors.As reach a panic value that is an error.
-func (e *switchPredicatePanic) Unwrap() error {
-	err, _ := e.value.(error)
-	return err
 }
 
 // switchStamp returns r with the Switch's metadata added in one copy: the

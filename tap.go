@@ -58,13 +58,14 @@ func (t *Tap[T]) Name() string { return t.name }
 func (t *Tap[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
 	lp := newLoop(ctx, nil, in, out)
+	drainOnCancel(ctx, lp, out)
 	name, fn := t.name, t.fn
 	go func() {
 		defer lp.exit()
 		defer close(out)
 		for {
 			r, ok, _, stop := receive(lp, nil, in)
-			if stop || !ok || lp.ended() {
+			if stop || !ok {
 				return
 			}
 			if err := callTapFn(fn, r); err != nil {
@@ -81,7 +82,7 @@ func (t *Tap[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result
 
 // callTapFn calls fn, turning a panic into an error.
 func callTapFn[T any](fn func(Result[T]), r Result[T]) (err error) {
-	defer recoverUserPanic("callback", &err)
+	defer recoverUserPanic("callback panicked", &err)
 	fn(r)
 	return nil
 }
