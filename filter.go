@@ -57,7 +57,7 @@ func (f *Filter[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Res
 		defer close(out)
 		for {
 			r, ok, _, stop := receive(lp, nil, in)
-			if stop || !ok {
+			if stop || !ok || lp.ended() {
 				return
 			}
 			if r.err != nil {

@@ -158,15 +158,20 @@ func (lp *loop) addChan(ch any) {
 // ready event is safe because of the time-first rule: the input applies
 // the deadline itself.
 //
-// Done is looked at after an input is taken, not before: stop is reported
-// whenever ctx has ended by the time the input was taken (the input is then
-// dropped), so no item taken after cancel reaches the caller, or a user
-// function through it, and the caller needs no check of its own.
+// Done is looked at before an input is taken, so an input that receive
+// returns has been handed over for good: the processor places it, and
+// counts it among what a cancel loses. A processor that hands the item to
+// user code must look again with ended, since ctx may end between the two.
 func receive[T any](lp *loop, events <-chan stateEvent, in <-chan T) (r T, ok, gotEvent, stop bool) {
+	select {
+	case <-lp.done:
+		return r, false, false, true
+	default:
+	}
 	select {
 	case r, ok = <-in:
 		lp.worked = true
-		return r, ok, false, lp.ended()
+		return r, ok, false, false
 	default:
 	}
 	for {
@@ -179,7 +184,7 @@ func receive[T any](lp *loop, events <-chan stateEvent, in <-chan T) (r T, ok, g
 				return r, false, true, false
 			case r, ok = <-in:
 				lp.worked = true
-				return r, ok, false, lp.ended()
+				return r, ok, false, false
 			default:
 				lp.answer()
 			}
@@ -192,7 +197,7 @@ func receive[T any](lp *loop, events <-chan stateEvent, in <-chan T) (r T, ok, g
 			return r, false, true, false
 		case r, ok = <-in:
 			lp.worked = true
-			return r, ok, false, lp.ended()
+			return r, ok, false, false
 		case reply := <-lp.requests:
 			lp.owe(reply)
 		}
@@ -245,11 +250,11 @@ func send[T any](lp *loop, out chan<- T, r T) bool {
 	}
 }
 
-// ended reports, without blocking, whether the loop's ctx has ended. receive
-// calls it after taking an input; a loop with a select of its own must call
-// it after taking an item and before handing that item to user code: when
-// both an input and the end of ctx are ready, select may take the input,
-// and that item must not reach the user's function.
+// ended reports, without blocking, whether the loop's ctx has ended. A loop
+// must call it after taking an item and before handing that item to user
+// code: ctx may end between receive's look at done and the take, or select
+// may take the input when both it and the end of ctx are ready, and that
+// item must not reach the user's function.
 func (lp *loop) ended() bool {
 	select {
 	case <-lp.done:

@@ -397,10 +397,9 @@ func TestSettle_SendAnswersWhileBlocked(t *testing.T) {
 	require.False(t, <-sent)
 }
 
-// An input taken once ctx has ended comes back with stop, so that no
-// processor hands an item taken after cancel to a user function: receive
-// looks at done after the take, not only before it.
-func TestReceive_InputTakenAfterCancelIsStop(t *testing.T) {
+// Once ctx has ended, receive reports stop even when an input is ready: the
+// end of ctx wins over the input.
+func TestReceive_StopsOnceCancelledEvenWithInputReady(t *testing.T) {
 	for _, clock := range []Clock{nil, NewFakeClock()} {
 		for range ltRuns {
 			ctx, cancel := context.WithCancel(t.Context())
@@ -410,7 +409,7 @@ func TestReceive_InputTakenAfterCancelIsStop(t *testing.T) {
 			in <- 1
 			_, _, _, stop := receive(lp, nil, in)
 			lp.exit()
-			require.True(t, stop, "an input taken after cancel was handed on")
+			require.True(t, stop, "an input was taken after cancel")
 		}
 	}
 }

@@ -217,8 +217,9 @@ func (p *Partition[T]) Process(ctx context.Context, in <-chan Result[T]) []<-cha
 			}
 			idx, strategy := 0, "error"
 			if r.IsSuccess() {
-				// receive reports stop for an item taken after cancel, so
-				// the strategy is not called after cancel.
+				if lp.ended() {
+					return // the strategy is not called after cancel
+				}
 				var err error
 				if idx, err = p.route(r.value); err != nil {
 					r = Result[T]{err: NewStreamError(r.value, err, p.name), metadata: r.metadata}

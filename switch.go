@@ -225,8 +225,9 @@ func (s *Switch[T, K]) run(lp *loop, in <-chan Result[T]) {
 			}
 			continue
 		}
-		// receive reports stop for an item taken after cancel, so the
-		// predicate is not called after cancel.
+		if lp.ended() {
+			return // the predicate is not called after cancel
+		}
 		key, err := s.callPredicate(r.value)
 		if err != nil {
 			failed := Result[T]{err: NewStreamError(r.value, err, s.name), metadata: r.metadata}

@@ -65,7 +65,7 @@ func (t *Tap[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result
 		defer close(out)
 		for {
 			r, ok, _, stop := receive(lp, nil, in)
-			if stop || !ok {
+			if stop || !ok || lp.ended() {
 				return
 			}
 			if err := callTapFn(fn, r); err != nil {
