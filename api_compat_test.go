@@ -180,4 +180,3 @@ func TestPreviousAPIConstants(t *testing.T) {
 		}
 	}
 }
-

@@ -11,12 +11,24 @@
 //
 // # Processors
 //
-//   - [Throttle] (leading edge): the first item passes, then items are
-//     dropped until the cooldown has passed since the last one that passed.
-//   - [Debounce] (trailing edge): of a burst, the last item is emitted once
-//     the stream has been quiet for the period.
+//   - [Throttle] (leading edge by default; trailing and audit with
+//     WithTrailing): the first item passes, then items are dropped until
+//     the cooldown has passed since the last one that passed.
+//   - [Debounce] (trailing edge by default; WithLeading, WithMaxWait): of a
+//     burst, the last item is emitted once the stream has been quiet for
+//     the period.
 //   - [Batcher]: items are grouped into slices, emitted at MaxSize items or
 //     MaxLatency after a batch's first item, whichever comes first.
+//   - Windows: [TumblingWindow], [SlidingWindow] and [SessionWindow] emit
+//     each window's items, with metadata that [GetWindowMetadata] reads,
+//     exactly at its end; [WindowCollector] gathers them per window.
+//   - Plumbing, which reads no clock: [Mapper], [AsyncMapper], [Filter],
+//     [Tap], [Buffer], [Sample], [FanIn], [FanOut], [Switch], [Partition],
+//     and [DeadLetterQueue] (which times its 10 ms drop rule on a Clock).
+//
+// The timed processors, the windows and DeadLetterQueue report what they
+// do to an observer set with WithObserver: see [Event], [NewSlogObserver]
+// and [Counters].
 //
 // Each Process call runs one goroutine and owns its own state, so one
 // processor value can serve many streams. Closing the input flushes what is
