@@ -306,14 +306,7 @@ func TestEdgeModelsAgreeWithDefaults(t *testing.T) {
 // what came out with when it came out.
 func edgeRunPlain(t *testing.T, steps []teStep, c teModelCase[int]) []teOut {
 	t.Helper()
-	errs := make(map[int]error)
-	causes := make(map[error]int)
-	for _, s := range steps {
-		if s.Kind == teFail {
-			err := fmt.Errorf("edge failure %d", s.V)
-			errs[s.V], causes[err] = err, s.V
-		}
-	}
+	errs, causes := teErrors(steps, "edge")
 	fc := NewFakeClock()
 	start := fc.Now()
 	ctx, cancel := context.WithCancel(t.Context())

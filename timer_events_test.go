@@ -489,14 +489,7 @@ func teRun[O any](t *testing.T, mode teClockMode, steps []teStep,
 	t.Helper()
 	// Every error the schedule sends, made before the run so the collector
 	// can look causes up without racing the sender.
-	errs := make(map[int]error)
-	causes := make(map[error]int)
-	for _, s := range steps {
-		if s.Kind == teFail {
-			err := fmt.Errorf("te failure %d", s.V)
-			errs[s.V], causes[err] = err, s.V
-		}
-	}
+	errs, causes := teErrors(steps, "te")
 	var got []teOut
 	synctest.Test(t, func(t *testing.T) {
 		var clk Clock
@@ -569,14 +562,7 @@ func teRunPlain[O any](t *testing.T, steps []teStep,
 	observe func(Result[O]) teOut, model func(steps []teStep) []teOut,
 ) []teOut {
 	t.Helper()
-	errs := make(map[int]error)
-	causes := make(map[error]int)
-	for _, s := range steps {
-		if s.Kind == teFail {
-			err := fmt.Errorf("te failure %d", s.V)
-			errs[s.V], causes[err] = err, s.V
-		}
-	}
+	errs, causes := teErrors(steps, "te")
 	fc := NewFakeClock()
 	start := fc.Now()
 	ctx, cancel := context.WithCancel(t.Context())
@@ -645,6 +631,20 @@ func teRunPlain[O any](t *testing.T, steps []teStep,
 // teWatchdog bounds, in real time, how long teRunPlain waits for an output
 // that is due before it fails the test; it never delays a passing run.
 const teWatchdog = 10 * time.Second
+
+// teErrors makes every error a schedule sends, named with prefix, and
+// indexes them both ways: by the item that carries each, and back, so that
+// a collector can name the cause of an error it receives.
+func teErrors(steps []teStep, prefix string) (errs map[int]error, causes map[error]int) {
+	errs, causes = make(map[int]error), make(map[error]int)
+	for _, s := range steps {
+		if s.Kind == teFail {
+			err := fmt.Errorf("%s failure %d", prefix, s.V)
+			errs[s.V], causes[err] = err, s.V
+		}
+	}
+	return errs, causes
+}
 
 // teSeed returns the base seed of a model test: STREAMZ_MODEL_SEED if set,
 // so that a failure can be replayed, and a fresh random one otherwise.
