@@ -115,8 +115,7 @@ func TestAsyncMapperRunsWorkersAtOnce(t *testing.T) {
 			a := NewAsyncMapper(func(_ context.Context, v int) (int, error) {
 				n := active.Add(1)
 				defer active.Add(-1)
-				if n > maxActive.Load() {
-					maxActive.Store(n)
+				for m := maxActive.Load(); n > m && !maxActive.CompareAndSwap(m, n); m = maxActive.Load() {
 				}
 				time.Sleep(time.Millisecond)
 				return v, nil
@@ -209,8 +208,9 @@ func TestAsyncMapperOrderedWindowIsBounded(t *testing.T) {
 		var maxStarted atomic.Int64
 		a := NewAsyncMapper(func(_ context.Context, v int) (int, error) {
 			started.Store(v, true)
-			if int64(v) > maxStarted.Load() {
-				maxStarted.Store(int64(v))
+			// Workers run at once: raise the maximum with compare-and-swap,
+			// or a smaller value could overwrite a larger one.
+			for m := maxStarted.Load(); int64(v) > m && !maxStarted.CompareAndSwap(m, int64(v)); m = maxStarted.Load() {
 			}
 			if v == 0 {
 				<-release
