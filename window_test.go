@@ -342,9 +342,18 @@ func TestWindow_OneArmedTimerPerProcess(t *testing.T) {
 			in := make(chan Result[int])
 			out := start(ctx, fc, in)
 			done := make(chan int)
+			// The collector is a loop the clock settles, so that Advance
+			// also waits until it has taken every Result a window emits
+			// and the window has gone back to waiting.
+			collector := newLoop(ctx, nil, out)
 			go func() {
+				defer collector.exit()
 				n := 0
-				for range out {
+				for {
+					_, ok, _, stop := receive(collector, nil, out)
+					if stop || !ok {
+						break
+					}
 					n++
 				}
 				done <- n
