@@ -99,7 +99,7 @@ func (a *AsyncMapper[In, Out]) Name() string { return a.name }
 // streams.
 func (a *AsyncMapper[In, Out]) Process(ctx context.Context, in <-chan Result[In]) <-chan Result[Out] {
 	out := make(chan Result[Out])
-	lp := newLoop(ctx, nil, in, out)
+	lp := newLoop(ctx, "AsyncMapper", nil, in, out)
 	am := asyncMapping[In, Out]{
 		lp:         lp,
 		in:         in,
@@ -210,7 +210,10 @@ func (am *asyncMapping[In, Out]) run(name string) {
 		// The blocking point follows the protocol of receive and send in
 		// loop.go, except that a settle request is not answered while an
 		// item is with a worker: the loop then blocks until the result is
-		// back, and answers at a later blocking point.
+		// back, and answers at a later blocking point. Until then it takes
+		// no other request (settleRequests is nil while one is owed), so a
+		// second settler waits for the loop instead of displacing the
+		// first one's request.
 		var (
 			r    Result[In]
 			ok   bool
@@ -230,7 +233,7 @@ func (am *asyncMapping[In, Out]) run(name string) {
 					what = asyncSent
 				default:
 					if am.inFlight == 0 {
-						lp.answer()
+						lp.answer(recvChan(in), sendChan(out))
 					}
 				}
 				if what != asyncNone {
@@ -246,7 +249,7 @@ func (am *asyncMapping[In, Out]) run(name string) {
 				what = asyncReturned
 			case out <- head:
 				what = asyncSent
-			case reply := <-lp.requests:
+			case reply := <-lp.settleRequests():
 				lp.owe(reply)
 			}
 		}
@@ -277,6 +280,7 @@ func (am *asyncMapping[In, Out]) run(name string) {
 				am.pending.push(pendingSlot[Out]{r: res.r, ready: true})
 			}
 		case asyncSent:
+			lp.deliveredOne()
 			am.pending.pop()
 		}
 	}

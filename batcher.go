@@ -87,7 +87,7 @@ func (b *Batcher[T]) WithObserver(fn func(Event)) *Batcher[T] {
 // its own state, so one Batcher can serve many streams.
 func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[[]T] {
 	out := make(chan Result[[]T])
-	lp := newLoop(ctx, b.clock, in, out)
+	lp := newLoop(ctx, "Batcher", b.clock, in, out)
 	rep := newEventReporter(b.observer, b.Name(), b.clock)
 	go func() {
 		defer lp.exit()

@@ -85,6 +85,13 @@ type FakeClock struct {
 	// that BlockUntilContext and BlockUntilReady wait on a channel rather
 	// than on a lock.
 	changed chan struct{}
+
+	// component caches the loops a settle asks, as of the registry's
+	// change count componentGen; both are guarded by loops.mu (loop.go).
+	component    []*loopReg
+	componentGen uint64
+	// replies holds reply channels that settles left empty, for reuse.
+	replies []settleReply
 }
 
 // NewFakeClock returns a FakeClock set to [FakeClockStart].

@@ -162,7 +162,7 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 		cfg.maxWait = d
 	}
 	out := make(chan Result[T])
-	lp := newLoop(ctx, clock, in, out)
+	lp := newLoop(ctx, "Debounce", clock, in, out)
 	rep := newEventReporter(db.observer, db.Name(), clock)
 	if d > 0 && (cfg.leading || cfg.maxWait > 0) {
 		go debounceWithEdges(lp, clock, rep, d, cfg, in, out)

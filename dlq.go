@@ -91,7 +91,7 @@ func (dlq *DeadLetterQueue[T]) DroppedCount() uint64 { return dlq.droppedCount.L
 func (dlq *DeadLetterQueue[T]) Process(ctx context.Context, in <-chan Result[T]) (success <-chan Result[T], failure <-chan Result[T]) {
 	succ := make(chan Result[T])
 	fail := make(chan Result[T])
-	lp := newLoop(ctx, dlq.clock, in, succ, fail)
+	lp := newLoop(ctx, "DeadLetterQueue", dlq.clock, in, succ, fail)
 	rep := newEventReporter(dlq.observer, dlq.Name(), dlq.clock)
 	go func() {
 		defer lp.exit()
@@ -118,6 +118,9 @@ func (dlq *DeadLetterQueue[T]) Process(ctx context.Context, in <-chan Result[T])
 				out = fail
 			}
 			delivered, cancelled := dlq.offer(lp, &timer, out, r)
+			if delivered {
+				lp.deliveredOne()
+			}
 			if cancelled {
 				rep.report(EventCancel, "", 1)
 				return
@@ -167,7 +170,7 @@ func (dlq *DeadLetterQueue[T]) offer(lp *loop, timer *Timer, out chan<- Result[T
 				lp.took()
 				return false, false
 			default:
-				lp.answer()
+				lp.answer(nil, sendChan(out))
 			}
 		}
 		select {

@@ -21,7 +21,7 @@ func TestEdgeFakeClockSettlesAtLastFiring(t *testing.T) {
 	out := NewDebounce[int](d, fc).Process(ctx, in)
 
 	// A collector on the loop machinery, so that settling waits for it.
-	lp := newLoop(ctx, nil, out)
+	lp := newLoop(ctx, "test", nil, out)
 	stamps := make(chan time.Duration, 10)
 	go func() {
 		defer lp.exit()

@@ -319,7 +319,7 @@ func edgeRunPlain(t *testing.T, steps []teStep, c teModelCase[int]) []teOut {
 	var got []teOut
 	collectorCtx, stopCollector := context.WithCancel(context.Background())
 	defer stopCollector()
-	lp := newLoop(collectorCtx, nil, out)
+	lp := newLoop(collectorCtx, "test", nil, out)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -46,8 +46,7 @@ func (f *FanOut[T]) Process(ctx context.Context, in <-chan Result[T]) []<-chan R
 		views[i] = outs[i]
 		chans = append(chans, outs[i])
 	}
-	lp := newLoop(ctx, nil, chans...)
-	drainOnCancel(ctx, lp, outs...)
+	lp := newLoop(ctx, "FanOut", nil, chans...)
 	go func() {
 		defer lp.exit()
 		defer func() {

@@ -49,8 +49,7 @@ func (f *Filter[T]) Name() string { return f.name }
 // independent, so one Filter can serve many streams.
 func (f *Filter[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
-	lp := newLoop(ctx, nil, in, out)
-	drainOnCancel(ctx, lp, out)
+	lp := newLoop(ctx, "Filter", nil, in, out)
 	name, predicate := f.name, f.predicate
 	go func() {
 		defer lp.exit()

@@ -49,25 +49,55 @@ type loop struct {
 	done <-chan struct{}
 	// requests carries settle requests: the channel to answer on. It is nil
 	// unless the loop is registered, and then nothing ever arrives on it.
-	requests chan chan bool
-	// owed is the channel of a request taken and not yet answered.
-	owed chan bool
+	requests chan settleReply
+	// owed is the channel of a request taken and not yet answered. A loop
+	// holds at most one: it takes no request while one is owed.
+	owed settleReply
 	// worked records that an input or state event was taken since the
-	// last answer.
-	worked bool
-	reg    *loopReg
-	// plainSend lets send wait in a plain send; see drainOnCancel.
-	plainSend bool
-	// stopDrains cancels the drainers drainOnCancel arranged.
-	stopDrains []func() bool
+	// last answer, and delivered that an output was.
+	worked, delivered bool
+	// stillSince is what the loop's answers report (see settleAnswer).
+	stillSince settleStill
+	reg        *loopReg
 }
 
-// newLoop returns the loop for one Process call. clock is the Clock the
+// settleReply is the channel a settle request is answered on. It has room
+// for the one answer, so that answering never blocks.
+type settleReply chan settleAnswer
+
+// settleAnswer is a loop's answer to a settle request. ticket orders it
+// among all answers. reading is the input the loop's blocking select
+// receives from, and offering the channel it is blocked sending on, each
+// nil for none: a loop can answer just before it parks, so a neighbour
+// asked next may look at the channel before the offer is on it (see
+// settle).
+type settleAnswer struct {
+	ticket            uint64
+	reading, offering unsafe.Pointer
+	settleStill
+}
+
+// settleStill says since which answers, by ticket, a loop has been still:
+// tookNothing since the earliest answer since which it has taken no input
+// and no event, and movedNothing since the earliest since which it has
+// also delivered nothing. Each is the answer's own ticket when the loop did
+// that since its previous answer.
+type settleStill struct {
+	tookNothing, movedNothing uint64
+}
+
+// settleTickets numbers answers to settle requests, from every loop, in
+// the order they are given.
+var settleTickets atomic.Uint64
+
+// newLoop returns the loop for one Process call of the processor named by
+// processor (the type's name, such as "Batcher"). clock is the Clock the
 // processor reads, or nil for one that reads none; chans are every channel
 // the loop reads or writes, which join it to its neighbours for settling.
 // It must be called in Process, before the goroutine starts, and the
-// goroutine must call exit as it ends.
-func newLoop(ctx context.Context, clock Clock, chans ...any) *loop {
+// goroutine must call exit as it ends. It panics if ctx is nil.
+func newLoop(ctx context.Context, processor string, clock Clock, chans ...any) *loop {
+	mustHaveCtx(ctx, processor)
 	lp := &loop{done: ctx.Done()}
 	fc, onFake := clock.(*FakeClock)
 	if onFake || (clock == nil && fakeClockCreated.Load()) {
@@ -76,70 +106,61 @@ func newLoop(ctx context.Context, clock Clock, chans ...any) *loop {
 	return lp
 }
 
+// mustHaveCtx panics, naming the processor's Process, if ctx is nil: a nil
+// ctx would otherwise fail later, in the loop's goroutine, as a bare nil
+// dereference that names nothing.
+func mustHaveCtx(ctx context.Context, processor string) {
+	if ctx == nil {
+		panic("streamz: " + processor + ".Process: ctx must not be nil")
+	}
+}
+
 // took records that the loop took an input or a state event; the next
 // answer to a settle request reports it.
 func (lp *loop) took() { lp.worked = true }
 
+// deliveredOne records that the loop delivered an output, which the next
+// answer reports too: once a send returns, the loop moves on without
+// taking anything, so a loop still by its takes alone may not be still.
+func (lp *loop) deliveredOne() { lp.delivered = true }
+
 // owe records a settle request taken at a blocking point. The loop must
 // then look at everything it waits for without blocking, and call answer
-// before it blocks again if nothing was ready.
-func (lp *loop) owe(reply chan bool) { lp.owed = reply }
+// before it blocks again if nothing was ready; until then it must not take
+// another request (see settleRequests).
+func (lp *loop) owe(reply settleReply) { lp.owed = reply }
 
-// answer answers the owed settle request, if any. It never blocks: each
-// reply channel has room for its one answer.
-func (lp *loop) answer() {
+// settleRequests is the channel a loop's blocking select takes settle
+// requests from: nil, a case that never fires, while a request is owed.
+func (lp *loop) settleRequests() chan settleReply {
+	if lp.owed != nil {
+		return nil
+	}
+	return lp.requests
+}
+
+// answer answers the owed settle request, if any, for a loop about to
+// block receiving from reading and sending on offering (each nil for
+// none). It never blocks: each reply channel has room for its one answer.
+func (lp *loop) answer(reading, offering unsafe.Pointer) {
 	if lp.owed == nil {
 		return
 	}
-	lp.owed <- lp.worked
-	lp.owed, lp.worked = nil, false
+	ticket := settleTickets.Add(1)
+	if lp.worked || lp.stillSince.tookNothing == 0 {
+		lp.stillSince.tookNothing = ticket
+	}
+	if lp.worked || lp.delivered || lp.stillSince.movedNothing == 0 {
+		lp.stillSince.movedNothing = ticket
+	}
+	lp.owed <- settleAnswer{ticket, reading, offering, lp.stillSince}
+	lp.owed, lp.worked, lp.delivered = nil, false, false
 }
 
 // exit deregisters the loop; a clock waiting for its answer stops waiting.
-// It also withdraws the drainers of drainOnCancel that have not started.
 func (lp *loop) exit() {
 	if lp.reg != nil {
 		lp.reg.deregister()
-	}
-	for _, stop := range lp.stopDrains {
-		stop()
-	}
-}
-
-// drainOnCancel lets send wait for a consumer in a plain send on out
-// instead of a select over out and done, which costs the runtime about
-// twice as much (a select locks, and queues on, every channel it names) and
-// is most of what a forwarding loop costs beyond a bare one. Cancel must
-// still release that send when nobody reads, so once ctx ends a drainer
-// goroutine (context.AfterFunc) receives and discards from each out until
-// it is closed. All it can take is the item being sent, which cancel drops
-// anyway: the loop sees the end at its next receive or send, exits, and
-// closes out, which ends the drainer.
-//
-// A processor calls it in Process, after newLoop, with every channel the
-// loop sends on, or not at all. It does nothing when a channel is buffered
-// (its items must stay readable after cancel) or the loop is registered
-// for settling (a loop blocked in send must answer settle requests). Each
-// out must be closed once the loop's goroutine ends, and exit withdraws
-// the drainers that have not started.
-func drainOnCancel[T any](ctx context.Context, lp *loop, outs ...chan T) {
-	if lp.requests != nil {
-		return
-	}
-	for _, out := range outs {
-		if cap(out) != 0 {
-			return
-		}
-	}
-	lp.plainSend = true
-	if lp.done == nil {
-		return // ctx never ends
-	}
-	for _, out := range outs {
-		lp.stopDrains = append(lp.stopDrains, context.AfterFunc(ctx, func() {
-			for range out {
-			}
-		}))
 	}
 }
 
@@ -186,7 +207,7 @@ func receive[T any](lp *loop, events <-chan stateEvent, in <-chan T) (r T, ok, g
 				lp.worked = true
 				return r, ok, false, false
 			default:
-				lp.answer()
+				lp.answer(recvChan(in), nil)
 			}
 		}
 		select {
@@ -208,23 +229,21 @@ func receive[T any](lp *loop, events <-chan stateEvent, in <-chan T) (r T, ok, g
 // so that a processor whose consumer has stopped reading still exits on
 // cancel. A select locks every channel it names, so send, like receive,
 // first tries the cheap operations on their own and blocks in the full
-// select only when neither is ready; a context already ended wins. A loop
+// select only when neither is ready; a context already ended wins. While
+// it waits, it waits in a select over out and done, so that once ctx has
+// ended r is never delivered: the runtime decides a select woken by the
+// close of done as cancel closes it, before any receiver can come. A loop
 // blocked here counts as settled: it has handled its item, and what it
-// offers is what is due. After drainOnCancel it waits in a plain send
-// instead, which the drainer releases on cancel; true then means that r
-// was delivered or, once ctx has ended, discarded.
+// offers is what is due.
 func send[T any](lp *loop, out chan<- T, r T) bool {
 	select {
 	case <-lp.done:
 		return false
 	default:
 	}
-	if lp.plainSend {
-		out <- r
-		return true
-	}
 	select {
 	case out <- r:
+		lp.delivered = true
 		return true
 	default:
 	}
@@ -232,15 +251,17 @@ func send[T any](lp *loop, out chan<- T, r T) bool {
 		if lp.owed != nil {
 			select {
 			case out <- r:
+				lp.delivered = true
 				return true
 			case <-lp.done:
 				return false
 			default:
-				lp.answer()
+				lp.answer(nil, sendChan(out))
 			}
 		}
 		select {
 		case out <- r:
+			lp.delivered = true
 			return true
 		case <-lp.done:
 			return false
@@ -272,7 +293,7 @@ var fakeClockCreated atomic.Bool
 type loopReg struct {
 	seq      uint64     // registration order, so that rounds ask in a stable order
 	clock    *FakeClock // nil for a loop that reads no clock
-	requests chan chan bool
+	requests chan settleReply
 	done     <-chan struct{} // the loop's ctx.Done(): a cancelled loop is not waited for
 	exited   chan struct{}   // closed when the loop's goroutine ends
 	chans    []unsafe.Pointer
@@ -281,6 +302,7 @@ type loopReg struct {
 // loops is the package's registry of loops that a FakeClock may settle.
 var loops struct {
 	mu      sync.Mutex
+	gen     uint64 // counts changes, so that a component can be cached
 	nextSeq uint64
 	byChan  map[unsafe.Pointer][]*loopReg
 	byClock map[*FakeClock][]*loopReg
@@ -288,8 +310,13 @@ var loops struct {
 
 func chanKey(ch any) unsafe.Pointer { return reflect.ValueOf(ch).UnsafePointer() }
 
+// recvChan and sendChan are chanKey for a typed channel, without reflect: a
+// channel value is the pointer to its runtime structure.
+func recvChan[T any](ch <-chan T) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&ch)) }
+func sendChan[T any](ch chan<- T) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&ch)) }
+
 func (lp *loop) register(fc *FakeClock, done <-chan struct{}, chans []any) {
-	reg := &loopReg{clock: fc, requests: make(chan chan bool), done: done, exited: make(chan struct{})}
+	reg := &loopReg{clock: fc, requests: make(chan settleReply), done: done, exited: make(chan struct{})}
 	lp.reg, lp.requests = reg, reg.requests
 	loops.mu.Lock()
 	defer loops.mu.Unlock()
@@ -298,6 +325,7 @@ func (lp *loop) register(fc *FakeClock, done <-chan struct{}, chans []any) {
 		loops.byClock = make(map[*FakeClock][]*loopReg)
 	}
 	loops.nextSeq++
+	loops.gen++
 	reg.seq = loops.nextSeq
 	for _, ch := range chans {
 		reg.addChanLocked(ch)
@@ -315,12 +343,14 @@ func (reg *loopReg) addChan(ch any) {
 
 func (reg *loopReg) addChanLocked(ch any) {
 	k := chanKey(ch)
+	loops.gen++
 	reg.chans = append(reg.chans, k)
 	loops.byChan[k] = append(loops.byChan[k], reg)
 }
 
 func (reg *loopReg) deregister() {
 	loops.mu.Lock()
+	loops.gen++
 	for _, k := range reg.chans {
 		loops.byChan[k] = removeReg(loops.byChan[k], reg)
 		if len(loops.byChan[k]) == 0 {
@@ -342,10 +372,14 @@ func removeReg(regs []*loopReg, reg *loopReg) []*loopReg {
 }
 
 // settleComponent returns fc's loops and every clock-less loop joined to
-// them through shared channels, in registration order.
+// them through shared channels, in registration order. The result is
+// cached until the registry changes, and must not be modified.
 func settleComponent(fc *FakeClock) []*loopReg {
 	loops.mu.Lock()
 	defer loops.mu.Unlock()
+	if fc.componentGen == loops.gen && fc.component != nil {
+		return fc.component
+	}
 	seeds := loops.byClock[fc]
 	if len(seeds) == 0 {
 		return nil
@@ -362,54 +396,221 @@ func settleComponent(fc *FakeClock) []*loopReg {
 		}
 	}
 	slices.SortFunc(component, func(a, b *loopReg) int { return int(a.seq) - int(b.seq) })
+	fc.component, fc.componentGen = component, loops.gen
 	return component
 }
 
-// settle waits until every loop in fc's component is settled: it asks them
-// in rounds until a round in which none took an input or an event.
+// settle waits until every loop in fc's component is settled. It asks the
+// loops in registration order, round after round, keeps each one's latest
+// answer, and stops as soon as either of two rules finds an instant, after
+// settle began, at which every loop was settled at once. From that instant
+// nothing in the component can move until the test acts.
+//
+// The round rule is the one settling has always had: a whole round in
+// which no loop took anything since its previous answer in this settle (or,
+// in the first round, since an answer given before this settle began). Its
+// instant lies between the two rounds.
+//
+// The still rule: each loop has been still (taken nothing and delivered
+// nothing) since an answer no later than the earliest of the latest
+// answers. That earliest answer is the instant: each loop was then at a
+// blocking point with nothing ready, as at its own answers either side. It
+// ends a settle of a one-loop component at the first answer, and a round
+// in which only the first loop asked moved.
+//
+// Neither rule counts while one loop's latest answer says it is offering on
+// a channel that another's latest answer says it is reading: both cannot be
+// parked on it at once, so one of them answered and had not yet parked
+// again, and the hand-over is still to come. Without this, a receiver asked
+// right after its sender answered could look before the sender's offer is
+// back on the channel, find nothing, and let a round pass as quiet.
+//
+// Both rules compare tickets, which no answer consumes, so settles that run
+// at once, on this clock or on another that shares clock-less loops, each
+// see a true quiet instant.
 func (fc *FakeClock) settle() {
-	var reply chan bool
+	component := settleComponent(fc)
+	if len(component) == 0 {
+		return
+	}
+	reply := fc.takeReply()
+	defer fc.returnReply(reply)
+	var kept [16]keptAnswer
+	answers := kept[:0]
+	before := settleTickets.Load() // answers up to here came before settle
 	for {
-		component := settleComponent(fc)
-		if len(component) == 0 {
-			return
-		}
-		if reply == nil {
-			reply = make(chan bool, 1)
-		}
-		worked := false
+		roundStart := settleTickets.Load()
+		roundQuiet := true
 		for _, reg := range component {
-			if reg.ask(reply) {
-				worked = true
+			a, state := reg.ask(reply)
+			switch state {
+			case askExited:
+				// Its end closes channels that its neighbours read: no
+				// answer given before it counts any more.
+				before = settleTickets.Load()
+				answers = answers[:0]
+				roundQuiet = false
+				continue
+			case askSkipped:
+				continue
+			}
+			var prev uint64
+			answers, prev = keepAnswer(answers, reg, a, before)
+			if a.tookNothing > prev {
+				roundQuiet = false
+			}
+			if fc.stillInstant(answers) && !handOverPending(answers) {
+				return
 			}
 		}
-		if !worked {
+		if roundQuiet && fc.answeredSince(answers, roundStart) && !handOverPending(answers) {
+			return
+		}
+		component = settleComponent(fc)
+		if len(component) == 0 {
 			return
 		}
 	}
 }
 
+// takeReply returns a reply channel for one settle, reusing one that an
+// earlier settle left empty. The channels are the clock's own, not shared
+// through the package, because a channel made in a testing/synctest bubble
+// must not be used outside it, nor one made outside inside it.
+func (fc *FakeClock) takeReply() settleReply {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if n := len(fc.replies); n > 0 {
+		reply := fc.replies[n-1]
+		fc.replies = fc.replies[:n-1]
+		return reply
+	}
+	return make(settleReply, 1)
+}
+
+func (fc *FakeClock) returnReply(reply settleReply) {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	fc.replies = append(fc.replies, reply)
+}
+
+// keptAnswer is a loop's latest answer within one settle.
+type keptAnswer struct {
+	reg *loopReg
+	settleAnswer
+}
+
+// keepAnswer records a as reg's latest answer, and returns the ticket of
+// reg's previous answer in this settle, or before if there was none.
+func keepAnswer(answers []keptAnswer, reg *loopReg, a settleAnswer, before uint64) ([]keptAnswer, uint64) {
+	for i := range answers {
+		if answers[i].reg == reg {
+			prev := answers[i].ticket
+			answers[i].settleAnswer = a
+			return answers, prev
+		}
+	}
+	return append(answers, keptAnswer{reg, a}), before
+}
+
+// latestAnswer returns reg's latest answer in answers, if any.
+func latestAnswer(answers []keptAnswer, reg *loopReg) (settleAnswer, bool) {
+	for _, k := range answers {
+		if k.reg == reg {
+			return k.settleAnswer, true
+		}
+	}
+	return settleAnswer{}, false
+}
+
+// handOverPending reports whether one latest answer offers on a channel
+// that another reads.
+func handOverPending(answers []keptAnswer) bool {
+	for _, s := range answers {
+		if s.offering == nil {
+			continue
+		}
+		for _, r := range answers {
+			if r.reg != s.reg && r.reading == s.offering {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// answeredSince reports whether every loop of fc's component that is still
+// waited for has answered since ticket.
+func (fc *FakeClock) answeredSince(answers []keptAnswer, ticket uint64) bool {
+	for _, reg := range settleComponent(fc) {
+		if a, ok := latestAnswer(answers, reg); !reg.gone() && (!ok || a.ticket <= ticket) {
+			return false
+		}
+	}
+	return true
+}
+
+// stillInstant reports whether the answers kept satisfy the still rule of
+// settle for every loop of fc's component that is still waited for.
+func (fc *FakeClock) stillInstant(answers []keptAnswer) bool {
+	earliest, stillSince := uint64(0), uint64(0)
+	for _, reg := range settleComponent(fc) {
+		if reg.gone() {
+			continue
+		}
+		a, ok := latestAnswer(answers, reg)
+		if !ok {
+			return false
+		}
+		if earliest == 0 || a.ticket < earliest {
+			earliest = a.ticket
+		}
+		stillSince = max(stillSince, a.movedNothing)
+	}
+	return stillSince <= earliest
+}
+
+// gone reports whether the loop is no longer waited for: its ctx has ended
+// or it has exited.
+func (reg *loopReg) gone() bool {
+	select {
+	case <-reg.done:
+		return true
+	case <-reg.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+type askState uint8
+
+const (
+	askAnswered askState = iota
+	askSkipped           // the loop's ctx had ended or it had exited: not asked
+	askExited            // the loop exited while asked
+)
+
 // ask sends one settle request to the loop and waits for its answer. A loop
-// whose ctx has ended is not asked; one that ends while asked counts as
-// having worked, since its end closes channels its neighbours read.
-func (reg *loopReg) ask(reply chan bool) (worked bool) {
+// whose ctx has ended is not asked.
+func (reg *loopReg) ask(reply settleReply) (settleAnswer, askState) {
 	select {
 	case reg.requests <- reply:
 	case <-reg.done:
-		return false
+		return settleAnswer{}, askSkipped
 	case <-reg.exited:
-		return false
+		return settleAnswer{}, askSkipped
 	}
 	select {
-	case worked = <-reply:
-		return worked
+	case a := <-reply:
+		return a, askAnswered
 	case <-reg.exited:
 		// The loop may have answered just before it ended; take the answer
-		// so that it is not read as the next loop's.
+		// so that the channel is empty for the next request.
 		select {
 		case <-reply:
 		default:
 		}
-		return true
+		return settleAnswer{}, askExited
 	}
 }

@@ -219,7 +219,7 @@ func TestSettle_BlockedOutputDoesNotBlockAdvance(t *testing.T) {
 func TestSettle_CancelledLoopIsNotWaitedFor(t *testing.T) {
 	clock := NewFakeClock()
 	ctx, cancel := context.WithCancel(t.Context())
-	lp := newLoop(ctx, clock, make(chan int))
+	lp := newLoop(ctx, "test", clock, make(chan int))
 	defer lp.exit()
 	cancel()
 	clock.Advance(time.Second) // no goroutine will ever answer for lp
@@ -230,7 +230,7 @@ func TestSettle_CancelledLoopIsNotWaitedFor(t *testing.T) {
 // answered, the clock waits for it.
 func TestSettle_LoopIsWaitedForFromRegistration(t *testing.T) {
 	clock := NewFakeClock()
-	lp := newLoop(t.Context(), clock, make(chan int))
+	lp := newLoop(t.Context(), "test", clock, make(chan int))
 	advanced := make(chan struct{})
 	go func() {
 		defer close(advanced)
@@ -245,12 +245,12 @@ func TestSettle_LoopIsWaitedForFromRegistration(t *testing.T) {
 	default:
 	}
 	lp.owe(reply)
-	lp.answer()
+	lp.answer(nil, nil)
 	for {
 		select {
 		case reply := <-lp.requests:
 			lp.owe(reply)
-			lp.answer()
+			lp.answer(nil, nil)
 			continue
 		case <-advanced:
 		}
@@ -281,16 +281,16 @@ func TestSettle_ScopeIsTheClocksComponent(t *testing.T) {
 	clock, other := NewFakeClock(), NewFakeClock()
 	a, b, c, d := make(chan int), make(chan int), make(chan int), make(chan int)
 
-	onReal := newLoop(ctx, RealClock, a, b)
+	onReal := newLoop(ctx, "test", RealClock, a, b)
 	require.Nil(t, onReal.requests, "a loop on RealClock registered")
 	require.Nil(t, onReal.reg)
 
-	mine := newLoop(ctx, clock, a)
-	joined := newLoop(ctx, nil, a, b)     // clock-less, shares a with mine
-	joinedAgain := newLoop(ctx, nil, b)   // clock-less, through joined
-	otherClock := newLoop(ctx, other, b)  // on another clock: a boundary
-	beyond := newLoop(ctx, nil, c)        // clock-less, joined to nothing of mine
-	beyondOther := newLoop(ctx, other, d) // another clock's own
+	mine := newLoop(ctx, "test", clock, a)
+	joined := newLoop(ctx, "test", nil, a, b)     // clock-less, shares a with mine
+	joinedAgain := newLoop(ctx, "test", nil, b)   // clock-less, through joined
+	otherClock := newLoop(ctx, "test", other, b)  // on another clock: a boundary
+	beyond := newLoop(ctx, "test", nil, c)        // clock-less, joined to nothing of mine
+	beyondOther := newLoop(ctx, "test", other, d) // another clock's own
 	for _, lp := range []*loop{mine, joined, joinedAgain, otherClock, beyond, beyondOther} {
 		defer lp.exit()
 	}
@@ -304,11 +304,11 @@ func TestSettle_NothingRegistersWithoutAFakeClock(t *testing.T) {
 	prev := fakeClockCreated.Load()
 	fakeClockCreated.Store(false)
 	defer fakeClockCreated.Store(prev)
-	lp := newLoop(t.Context(), nil, make(chan int))
+	lp := newLoop(t.Context(), "test", nil, make(chan int))
 	require.Nil(t, lp.reg)
 	require.Nil(t, lp.requests)
 	allocs := testing.AllocsPerRun(100, func() {
-		newLoop(t.Context(), RealClock, nil).exit()
+		newLoop(t.Context(), "test", RealClock, nil).exit()
 	})
 	require.LessOrEqual(t, allocs, 1.0, "newLoop on RealClock allocates more than the loop itself")
 }
@@ -348,9 +348,9 @@ func TestSettle_ConcurrentAdvances(t *testing.T) {
 // ltRegistered returns a loop registered with a FakeClock, whose settle
 // requests the test delivers itself through a buffered channel.
 func ltRegistered(t *testing.T) *loop {
-	lp := newLoop(t.Context(), NewFakeClock(), make(chan int))
+	lp := newLoop(t.Context(), "test", NewFakeClock(), make(chan int))
 	t.Cleanup(lp.exit)
-	lp.requests = make(chan chan bool, 1)
+	lp.requests = make(chan settleReply, 1)
 	return lp
 }
 
@@ -362,7 +362,7 @@ func TestSettle_ReceiveDoesNotAnswerWhileWorkIsReady(t *testing.T) {
 		lp := ltRegistered(t)
 		events := make(chan stateEvent, 1)
 		events <- stateEvent{}
-		reply := make(chan bool, 1)
+		reply := make(settleReply, 1)
 		lp.requests <- reply // both ready: select picks either
 		_, _, gotEvent, _ := receive(lp, events, make(chan int))
 		require.True(t, gotEvent)
@@ -371,8 +371,9 @@ func TestSettle_ReceiveDoesNotAnswerWhileWorkIsReady(t *testing.T) {
 		if lp.owed == nil { // the select took the event first
 			lp.owe(<-lp.requests)
 		}
-		lp.answer()
-		require.True(t, <-reply)
+		lp.answer(nil, nil)
+		a := <-reply
+		require.Equal(t, a.ticket, a.tookNothing, "the answer did not report the work")
 	}
 }
 
@@ -380,16 +381,16 @@ func TestSettle_ReceiveDoesNotAnswerWhileWorkIsReady(t *testing.T) {
 // reading answers from there: it is settled.
 func TestSettle_SendAnswersWhileBlocked(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
-	lp := newLoop(ctx, NewFakeClock(), make(chan int))
+	lp := newLoop(ctx, "test", NewFakeClock(), make(chan int))
 	defer lp.exit()
-	reply := make(chan bool, 1)
+	reply := make(settleReply, 1)
 	lp.owe(reply)
 	lp.took()
 	sent := make(chan bool)
 	go func() { sent <- send(lp, make(chan int), 1) }()
 	select {
-	case worked := <-reply:
-		require.True(t, worked)
+	case a := <-reply:
+		require.Equal(t, a.ticket, a.tookNothing, "the answer did not report the work")
 	case <-time.After(ltWatchdog):
 		t.Fatal("a loop blocked in send did not answer its owed request")
 	}
@@ -404,7 +405,7 @@ func TestReceive_StopsOnceCancelledEvenWithInputReady(t *testing.T) {
 		for range ltRuns {
 			ctx, cancel := context.WithCancel(t.Context())
 			in := make(chan int, 1)
-			lp := newLoop(ctx, clock, in)
+			lp := newLoop(ctx, "test", clock, in)
 			cancel()
 			in <- 1
 			_, _, _, stop := receive(lp, nil, in)

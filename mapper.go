@@ -53,8 +53,7 @@ func (m *Mapper[In, Out]) Name() string { return m.name }
 // one Mapper can serve many streams.
 func (m *Mapper[In, Out]) Process(ctx context.Context, in <-chan Result[In]) <-chan Result[Out] {
 	out := make(chan Result[Out])
-	lp := newLoop(ctx, nil, in, out)
-	drainOnCancel(ctx, lp, out)
+	lp := newLoop(ctx, "Mapper", nil, in, out)
 	name, fn := m.name, m.fn
 	go func() {
 		defer lp.exit()

@@ -56,8 +56,7 @@ func (s *Sample[T]) Rate() float64 { return s.rate }
 // one Sample can serve many streams.
 func (s *Sample[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
-	lp := newLoop(ctx, nil, in, out)
-	drainOnCancel(ctx, lp, out)
+	lp := newLoop(ctx, "Sample", nil, in, out)
 	rate := s.rate
 	var src rand.Source
 	if s.newSource != nil {

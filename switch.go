@@ -198,7 +198,7 @@ func (s *Switch[T, K]) Process(ctx context.Context, in <-chan Result[T]) (routes
 		routes[k] = ch
 		chans = append(chans, ch)
 	}
-	lp := newLoop(ctx, nil, chans...)
+	lp := newLoop(ctx, "Switch", nil, chans...)
 	s.lp = lp
 	s.mu.Unlock()
 	go s.run(lp, in)
@@ -263,6 +263,7 @@ func (s *Switch[T, K]) deliver(lp *loop, ch chan Result[T], r Result[T]) bool {
 	}
 	select {
 	case ch <- r:
+		lp.deliveredOne()
 		return true
 	default:
 	}
@@ -270,6 +271,7 @@ func (s *Switch[T, K]) deliver(lp *loop, ch chan Result[T], r Result[T]) bool {
 		if lp.owed != nil {
 			select {
 			case ch <- r:
+				lp.deliveredOne()
 				return true
 			case <-lp.done:
 				return false
@@ -280,11 +282,12 @@ func (s *Switch[T, K]) deliver(lp *loop, ch chan Result[T], r Result[T]) bool {
 				}
 				continue
 			default:
-				lp.answer()
+				lp.answer(nil, sendChan[Result[T]](ch))
 			}
 		}
 		select {
 		case ch <- r:
+			lp.deliveredOne()
 			return true
 		case <-lp.done:
 			return false

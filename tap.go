@@ -57,8 +57,7 @@ func (t *Tap[T]) Name() string { return t.name }
 // so one Tap can serve many streams.
 func (t *Tap[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
-	lp := newLoop(ctx, nil, in, out)
-	drainOnCancel(ctx, lp, out)
+	lp := newLoop(ctx, "Tap", nil, in, out)
 	name, fn := t.name, t.fn
 	go func() {
 		defer lp.exit()

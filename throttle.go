@@ -126,7 +126,7 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 		panic("streamz: Throttle.Process: WithLeading(false) and WithTrailing(false) leave no edge to emit on")
 	}
 	out := make(chan Result[T])
-	lp := newLoop(ctx, clock, in, out)
+	lp := newLoop(ctx, "Throttle", clock, in, out)
 	rep := newEventReporter(th.observer, th.Name(), clock)
 	if trailing && d > 0 {
 		go throttleTrailing(lp, clock, rep, d, leading, in, out)

@@ -115,7 +115,7 @@ type session[T any] struct {
 func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	gap, keyFunc := w.gap, w.keyFunc
 	out := make(chan Result[T])
-	lp := newLoop(ctx, w.clock, in, out)
+	lp := newLoop(ctx, "SessionWindow", w.clock, in, out)
 	rep := newEventReporter(w.observer, w.name, w.clock)
 	timer := newPeriodTimer(w.clock)
 	timer.rep = rep

@@ -114,7 +114,7 @@ func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 		return processGrid(ctx, w.clock, in, size, &slide, rep)
 	}
 	out := make(chan Result[T])
-	lp := newLoop(ctx, w.clock, in, out)
+	lp := newLoop(ctx, "SlidingWindow", w.clock, in, out)
 	timer := newPeriodTimer(w.clock)
 	timer.rep = rep
 	go func() {

@@ -345,7 +345,7 @@ func TestWindow_OneArmedTimerPerProcess(t *testing.T) {
 			// The collector is a loop the clock settles, so that Advance
 			// also waits until it has taken every Result a window emits
 			// and the window has gone back to waiting.
-			collector := newLoop(ctx, nil, out)
+			collector := newLoop(ctx, "test", nil, out)
 			go func() {
 				defer collector.exit()
 				n := 0

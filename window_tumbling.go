@@ -91,7 +91,7 @@ func (w *TumblingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-
 // none.
 func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], size time.Duration, slide *time.Duration, rep *eventReporter) <-chan Result[T] {
 	out := make(chan Result[T])
-	lp := newLoop(ctx, clock, in, out)
+	lp := newLoop(ctx, "TumblingWindow", clock, in, out)
 	// The anchor is read here, before Process returns, so that a test that
 	// moves the clock right after Process sees the grid it expects.
 	timer := newPeriodTimer(clock)
