@@ -111,6 +111,7 @@ func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 	size, slide := w.size, w.slide
 	rep := newEventReporter(w.observer, w.name, w.clock)
 	if slide == size {
+		mustHaveCtx(ctx, "SlidingWindow") // before the tumbling loop's own check names TumblingWindow
 		return processGrid(ctx, w.clock, in, size, &slide, rep)
 	}
 	out := make(chan Result[T])
