@@ -206,3 +206,46 @@ func TestLoop_NilCtxPanicsNamingTheProcessor(t *testing.T) {
 		require.PanicsWithValue(t, "streamz: FanIn.Process: ctx must not be nil", func() { NewFanIn[int]().Process(nilCtx) })
 	})
 }
+
+// Two settles at once, an Advance and a BlockUntilReady from two
+// goroutines, both return, on every processor, while items arrive. Each
+// runs in a synctest bubble, so that a settle left waiting for good fails
+// the test as a deadlock instead of hanging it; the failure is a race, so
+// run it with -count.
+func TestLoop_TwoSettlersAtOnce(t *testing.T) {
+	for _, k := range lkKinds() {
+		t.Run(k.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				fc := NewFakeClock()
+				in := make(chan Result[int])
+				drain := k.start(ctx, fc, in)
+				drained := make(chan int)
+				go func() { drained <- drain() }()
+				var settlers sync.WaitGroup
+				settlers.Go(func() {
+					for range 50 {
+						fc.Advance(100 * time.Millisecond)
+					}
+				})
+				settlers.Go(func() {
+					for range 50 {
+						fc.BlockUntilReady()
+					}
+				})
+				for i := range 50 {
+					if k.name == "WindowCollector" {
+						in <- lkWindowed
+					} else {
+						in <- NewSuccess(i)
+					}
+				}
+				settlers.Wait()
+				close(in)
+				cancel() // FanIn's second input never closes
+				<-drained
+			})
+		})
+	}
+}

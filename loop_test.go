@@ -10,7 +10,9 @@ package streamz
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -412,5 +414,91 @@ func TestReceive_StopsOnceCancelledEvenWithInputReady(t *testing.T) {
 			lp.exit()
 			require.True(t, stop, "an input was taken after cancel")
 		}
+	}
+}
+
+// An AsyncMapper holds a settle request unanswered while an item is with a
+// worker. A second settle that comes meanwhile waits its turn; it must not
+// take the place of the first, whose settle would then never return.
+func TestSettle_TwoSettlersWhileAnItemIsWithAWorker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clock := NewFakeClock()
+		release := make(chan struct{})
+		slow := NewAsyncMapper(func(_ context.Context, v int) (int, error) {
+			<-release
+			return v, nil
+		})
+		in := make(chan Result[int])
+		out := NewBatcher[int](BatchConfig{MaxLatency: time.Second, MaxSize: 10}, clock).Process(t.Context(), slow.Process(t.Context(), in))
+		in <- NewSuccess(1)
+		settled := make(chan struct{}, 2)
+		go func() {
+			clock.Advance(0)
+			settled <- struct{}{}
+		}()
+		go func() {
+			clock.BlockUntilReady()
+			settled <- struct{}{}
+		}()
+		synctest.Wait() // both settles wait for the AsyncMapper
+		close(release)
+		<-settled
+		<-settled
+		clock.Advance(time.Second)
+		require.Equal(t, []int{1}, ltNext(t, out).Value())
+		close(in)
+		for range out {
+		}
+	})
+}
+
+// A settle that overlaps another still waits for a quiet instant of its
+// own. A TumblingWindow emits 200 Results at its End through three
+// Mappers, the last of which stamps each with the fake time, into a Buffer
+// with room for all, while four other goroutines call BlockUntilReady over
+// and over. When the Advance that reaches the End returns, all 200 must be in
+// the Buffer, stamped with the End.
+func TestSettle_OverlappingSettlesEachWaitForQuiet(t *testing.T) {
+	const items = 200
+	identity := func(_ context.Context, v int) (int, error) { return v, nil }
+	for round := range 50 {
+		clock := NewFakeClock()
+		ctx, cancel := context.WithCancel(t.Context())
+		in := make(chan Result[int])
+		stage := NewTumblingWindow[int](time.Second, clock).Process(ctx, in)
+		for range 2 {
+			stage = NewMapper(identity).Process(ctx, stage)
+		}
+		stamped := NewMapper(func(context.Context, int) (time.Time, error) { return clock.Now(), nil }).Process(ctx, stage)
+		held := NewBuffer[time.Time](items).Process(ctx, stamped)
+		stop := make(chan struct{})
+		var others sync.WaitGroup
+		for range 4 {
+			others.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+						clock.BlockUntilReady()
+					}
+				}
+			})
+		}
+		for i := range items {
+			in <- NewSuccess(i)
+		}
+		clock.Advance(time.Second)
+		inBuffer := len(held)
+		close(stop)
+		others.Wait()
+		require.Equalf(t, items, inBuffer, "round %d: Advance returned with Results still on their way", round)
+		for range items {
+			require.Equal(t, clock.Now(), ltNext(t, held).Value())
+		}
+		close(in)
+		for range held {
+		}
+		cancel()
 	}
 }
