@@ -1255,9 +1255,12 @@ func BenchmarkBatcherObserved(b *testing.B) {
 
 // BenchmarkSettle feeds a Batcher ten items, then advances a FakeClock past
 // the batch's MaxLatency, over and over: every Advance settles the loop
-// before and after the batch goes out. ns/op is per item. The reference is
-// the same Batcher on RealClock cutting batches of ten by size, so both
-// emit the same batches and the difference is the settling.
+// before and after the batch goes out. ns/op is per item. The references
+// are the same Batcher on RealClock cutting batches of ten by size, so both
+// emit the same batches and the difference is the settling, and a bare
+// receive of the same sends (floor-receive). The FakeClock case also
+// reports what each Advance cost in settling: settles, rounds (passes over
+// the loops) and asks (request and answer round trips to a loop).
 func BenchmarkSettle(b *testing.B) {
 	const every, latency = 10, time.Millisecond
 	run := func(b *testing.B, clock Clock, advance func()) {
@@ -1290,11 +1293,68 @@ func BenchmarkSettle(b *testing.B) {
 			b.Fatalf("batched %d of %d", n, b.N)
 		}
 	}
+	b.Run("floor-receive", func(b *testing.B) {
+		in := make(chan Result[int])
+		out := floorReceive(context.Background(), in)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			in <- NewSuccess(i)
+		}
+		close(in)
+		<-out
+	})
 	b.Run("RealClock-size10", func(b *testing.B) { run(b, RealClock, nil) })
 	b.Run("FakeClock-advance-every10", func(b *testing.B) {
 		fc := NewFakeClock()
-		run(b, fc, func() { fc.Advance(latency) })
+		advances := 0
+		run(b, fc, func() {
+			fc.Advance(latency)
+			advances++
+		})
+		if advances > 0 {
+			n := float64(advances)
+			b.ReportMetric(float64(fc.settleCounts.settles.Load())/n, "settles/advance")
+			b.ReportMetric(float64(fc.settleCounts.rounds.Load())/n, "rounds/advance")
+			b.ReportMetric(float64(fc.settleCounts.asks.Load())/n, "asks/advance")
+		}
 	})
+}
+
+// BenchmarkPipelineFakeClock is the pipeline the previous streamz measured
+// in its own benchmarks: Filter (keep the even) → Mapper (double) → Batcher
+// (MaxSize 50, MaxLatency an hour), all on one FakeClock that never moves,
+// built afresh for each op and fed 1000 items from a buffered input filled
+// and closed beforehand. The clock only makes the loops register for
+// settling and the Batcher read fake time; nothing advances it. ns/item is
+// per input item, Process calls included.
+func BenchmarkPipelineFakeClock(b *testing.B) {
+	const items = 1000
+	clock := NewFakeClock()
+	ctx := context.Background()
+	keepEven := func(n int) bool { return n%2 == 0 }
+	double := func(_ context.Context, n int) (int, error) { return 2 * n, nil }
+	b.ReportAllocs()
+	for range b.N {
+		b.StopTimer()
+		in := make(chan Result[int], items)
+		for i := range items {
+			in <- NewSuccess(i)
+		}
+		close(in)
+		b.StartTimer()
+		filtered := NewFilter(keepEven).Process(ctx, in)
+		mapped := NewMapper(double).Process(ctx, filtered)
+		batches := NewBatcher[int](BatchConfig{MaxLatency: time.Hour, MaxSize: 50}, clock).Process(ctx, mapped)
+		n := 0
+		for r := range batches {
+			n += len(r.Value())
+		}
+		if n != items/2 {
+			b.Fatalf("batched %d of %d", n, items/2)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*items), "ns/item")
 }
 
 // BenchmarkWindowObserved: BenchmarkWindow's cases with an observer that

@@ -25,13 +25,20 @@ import (
 // answers only at a blocking point, in receive or in send, after a
 // non-blocking look at everything it waits for has found nothing ready.
 // A request taken while something is ready is answered at the next
-// blocking point, after that work. The answer says whether the loop took
-// an input or a state event since its previous answer, and the clock asks
-// again, in rounds, until a whole round in which no loop took anything.
-// A round's answers all come after the previous round's; an item can only
-// become ready for a loop by another loop taking work or by a send that
-// was already pending (and so already ready at the answer), so after a
-// quiet round nothing in the component can move until the test acts.
+// blocking point, after that work; a loop holds at most one request
+// unanswered. Each answer is numbered (a ticket) and says since which
+// answer the loop has taken nothing, and since which it has also delivered
+// nothing, and the clock asks again, in rounds, until the answers show an
+// instant at which every loop was settled at once (see FakeClock.settle
+// for the two rules that find one). Nothing in an answer is consumed by
+// the settle that reads it, so settles that overlap each find their own
+// quiet instant.
+//
+// Cancel. While send waits, it waits in a select over the output and
+// ctx.Done(), never in a plain send: the runtime decides a select woken by
+// the close of done inside cancel, so once cancel has returned the item is
+// never delivered, to any reader. A non-blocking send comes first, so that
+// a consumer already waiting costs one channel operation.
 //
 // Which loops take part. A loop on a FakeClock registers with it in
 // Process, before its goroutine starts, so that a loop that has not been
@@ -433,16 +440,21 @@ func (fc *FakeClock) settle() {
 	if len(component) == 0 {
 		return
 	}
+	fc.settleCounts.settles.Add(1)
 	reply := fc.takeReply()
 	defer fc.returnReply(reply)
 	var kept [16]keptAnswer
 	answers := kept[:0]
 	before := settleTickets.Load() // answers up to here came before settle
 	for {
+		fc.settleCounts.rounds.Add(1)
 		roundStart := settleTickets.Load()
 		roundQuiet := true
 		for _, reg := range component {
 			a, state := reg.ask(reply)
+			if state != askSkipped {
+				fc.settleCounts.asks.Add(1)
+			}
 			switch state {
 			case askExited:
 				// Its end closes channels that its neighbours read: no

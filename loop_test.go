@@ -502,3 +502,31 @@ func TestSettle_OverlappingSettlesEachWaitForQuiet(t *testing.T) {
 		cancel()
 	}
 }
+
+// The documented limit: an Advance called from inside a user function of a
+// processor that the clock settles waits for that very processor, and so
+// returns only once the processor's ctx ends; it must not hang for good.
+func TestSettle_AdvanceFromInsideAUserFunctionWaitsForCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		clock := NewFakeClock()
+		advanced := make(chan struct{})
+		tap := NewTap(func(Result[int]) {
+			clock.Advance(time.Second)
+			close(advanced)
+		})
+		in := make(chan Result[int])
+		out := NewBatcher[int](BatchConfig{MaxLatency: time.Hour, MaxSize: 10}, clock).Process(ctx, tap.Process(ctx, in))
+		in <- NewSuccess(1)
+		synctest.Wait()
+		select {
+		case <-advanced:
+			t.Fatal("Advance returned while the Tap that called it was running")
+		default:
+		}
+		cancel()
+		<-advanced
+		for range out {
+		}
+	})
+}
