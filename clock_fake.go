@@ -88,10 +88,12 @@ type FakeClock struct {
 	// running counts AfterFunc functions started in their own goroutine by
 	// a duration <= 0; BlockUntilReady waits for them.
 	running int
-	// changed is closed, and replaced, whenever armed or running changes, so
-	// that BlockUntilContext and BlockUntilReady wait on a channel rather
-	// than on a lock.
-	changed chan struct{}
+	// changed is closed, and replaced, whenever armed or running changes
+	// while a waiter holds it (changedHeld), so that BlockUntilContext and
+	// BlockUntilReady wait on a channel rather than on a lock, and a timer
+	// armed and stopped with nobody waiting costs no channel.
+	changed     chan struct{}
+	changedHeld bool
 
 	// component caches the loops a settle asks, as of the registry's
 	// change count componentGen; both are guarded by loops.mu (loop.go).
@@ -410,6 +412,7 @@ func (fc *FakeClock) BlockUntilReady() {
 	for {
 		fc.mu.Lock()
 		running, changed := fc.running, fc.changed
+		fc.changedHeld = true
 		fc.mu.Unlock()
 		if running == 0 {
 			break
@@ -428,6 +431,7 @@ func (fc *FakeClock) BlockUntilContext(ctx context.Context, n int) error {
 	for {
 		fc.mu.Lock()
 		count, changed := len(fc.armed), fc.changed
+		fc.changedHeld = true
 		fc.mu.Unlock()
 		if count >= n {
 			return nil
@@ -478,8 +482,11 @@ func (fc *FakeClock) disarm(t *fakeTimer) bool {
 }
 
 func (fc *FakeClock) notify() {
+	if !fc.changedHeld {
+		return
+	}
 	close(fc.changed)
-	fc.changed = make(chan struct{})
+	fc.changed, fc.changedHeld = make(chan struct{}), false
 }
 
 // Stop implements Timer.
