@@ -156,45 +156,10 @@ func ExampleResult() {
 	// StreamError[reader]: timeout (item: 7, time: 2024-01-02T03:04:05Z)
 }
 
-// The rest of this file holds the Go blocks of README.md, so that they
-// are compiled, and the tests among them run; TestReadmeGoBlocks checks
-// that each block still stands here.
-
-type Alert struct{ Service, Message string }
-
-type Row struct {
-	ID   int
-	Name string
-}
-
-func insertRows([]Row) {}
-
-// Example_quickStart is compiled but not run: it would wait for input
-// forever.
-func Example_quickStart() {
-	ctx := context.Background()
-	alerts := make(chan streamz.Result[Alert])
-	fileEvents := make(chan streamz.Result[string])
-	rows := make(chan streamz.Result[Row])
-
-	// Throttle: page the on-call engineer at most once a minute.
-	pages := streamz.NewThrottle[Alert](time.Minute, streamz.RealClock).Process(ctx, alerts)
-
-	// Debounce: rebuild once the files have been quiet for half a second.
-	rebuilds := streamz.NewDebounce[string](500*time.Millisecond, streamz.RealClock).Process(ctx, fileEvents)
-
-	// Batcher: insert rows 500 at a time, at most 2s after a batch's first row.
-	batches := streamz.NewBatcher[Row](streamz.BatchConfig{MaxSize: 500, MaxLatency: 2 * time.Second}, streamz.RealClock).Process(ctx, rows)
-	for r := range batches {
-		if r.IsError() {
-			log.Print(r.Error()) // StreamError[batcher]: <cause> (item: [<row>], time: <RFC3339>)
-			continue
-		}
-		insertRows(r.Value())
-	}
-
-	_, _ = pages, rebuilds
-}
+// The rest of this file holds the Go blocks of README.md, but for the
+// quick start, so that they are compiled, and the tests among them run;
+// TestReadmeGoBlocks checks that each block still stands here, and that the
+// quick start is examples/quickstart/main.go, which its own test runs.
 
 func TestRowsAreBatched(t *testing.T) {
 	clock := streamz.NewFakeClock()
@@ -251,6 +216,18 @@ func TestReadmeGoBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	quickStart, err := os.ReadFile("examples/quickstart/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no Go blocks")
+	}
+	// The quick start is pasted whole, so it must match byte for byte.
+	if blocks[0][1] != string(quickStart) {
+		t.Errorf("README.md's first Go block, the quick start, is not examples/quickstart/main.go:\n%s", blocks[0][1])
+	}
 	// Indentation and blank lines may differ: a block can sit inside a
 	// function here.
 	normalize := func(s string) string {
@@ -262,12 +239,8 @@ func TestReadmeGoBlocks(t *testing.T) {
 		}
 		return strings.Join(lines, "\n")
 	}
-	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
-	if len(blocks) == 0 {
-		t.Fatal("README.md has no Go blocks")
-	}
 	body := normalize(string(self))
-	for _, b := range blocks {
+	for _, b := range blocks[1:] {
 		if !strings.Contains(body, normalize(b[1])) {
 			t.Errorf("this README.md Go block is not in example_test.go:\n%s", b[1])
 		}
