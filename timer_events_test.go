@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Shared harness for the timer tests in race_test.go: a FakeClock wrapper
