@@ -183,7 +183,7 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 					continue
 				}
 				if len(batch) == 1 && maxLatency > 0 {
-					deadline = now + maxLatency
+					deadline = deadlineAfter(now, maxLatency)
 					timer.schedule(deadline, now)
 				}
 			}
