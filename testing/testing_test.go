@@ -210,55 +210,40 @@ func TestCollect_NonPositiveTimeoutTakesNothing(t *testing.T) {
 	}
 }
 
-func TestAssertResultCount(t *testing.T) {
+// Each assertion reports exactly the previous version's messages, one per
+// offending result and in order, and nothing when it holds.
+func TestAssertions(t *testing.T) {
 	results := mixed()
-	rec := &recorder{TB: t}
-	streamztest.AssertResultCount(rec, results, 4)
-	checkReports(t, rec)
-
-	rec = &recorder{TB: t}
-	streamztest.AssertResultCount(rec, results, 5)
-	checkReports(t, rec, "expected 5 results, got 4")
-
-	rec = &recorder{TB: t}
-	streamztest.AssertResultCount[int](rec, nil, 1)
-	checkReports(t, rec, "expected 1 results, got 0")
-}
-
-func TestAssertAllSuccess(t *testing.T) {
-	rec := &recorder{TB: t}
-	streamztest.AssertAllSuccess(rec, []streamz.Result[int]{streamz.NewSuccess(1), streamz.NewSuccess(2)})
-	checkReports(t, rec)
-
-	results := mixed()
-	rec = &recorder{TB: t}
-	streamztest.AssertAllSuccess(rec, results)
-	checkReports(t, rec,
-		"result 1: expected success, got error: StreamError[mapper]: two (item: 2, time: 2024-01-02T03:04:05Z)",
-		"result 3: expected success, got error: StreamError[mapper]: four (item: 4, time: 2024-01-02T03:04:05Z)")
-}
-
-func TestAssertAllErrors(t *testing.T) {
-	rec := &recorder{TB: t}
-	streamztest.AssertAllErrors(rec, []streamz.Result[int]{failedAt(1, "one")})
-	checkReports(t, rec)
-
-	results := mixed()
-	rec = &recorder{TB: t}
-	streamztest.AssertAllErrors(rec, results)
-	checkReports(t, rec,
-		"result 0: expected error, got success with value: 1",
-		"result 2: expected error, got success with value: 3")
-}
-
-// The helpers take a testing.TB, so the previous call sites, which pass a
-// *testing.T, compile unchanged, and a benchmark can use them too.
-func BenchmarkCollectValues(b *testing.B) {
-	b.ReportAllocs()
-	values := make([]int, 64)
-	for b.Loop() {
-		if got := streamztest.CollectValues(b, streamztest.SendValues(b, values), time.Minute); len(got) != len(values) {
-			b.Fatalf("got %d values, want %d", len(got), len(values))
-		}
+	cases := []struct {
+		name   string
+		assert func(testing.TB)
+		want   []string
+	}{
+		{"AssertResultCount holds", func(tb testing.TB) { streamztest.AssertResultCount(tb, results, 4) }, nil},
+		{"AssertResultCount too few", func(tb testing.TB) { streamztest.AssertResultCount(tb, results, 5) },
+			[]string{"expected 5 results, got 4"}},
+		{"AssertResultCount of nil", func(tb testing.TB) { streamztest.AssertResultCount[int](tb, nil, 1) },
+			[]string{"expected 1 results, got 0"}},
+		{"AssertAllSuccess holds", func(tb testing.TB) {
+			streamztest.AssertAllSuccess(tb, []streamz.Result[int]{streamz.NewSuccess(1), streamz.NewSuccess(2)})
+		}, nil},
+		{"AssertAllSuccess of mixed", func(tb testing.TB) { streamztest.AssertAllSuccess(tb, results) }, []string{
+			"result 1: expected success, got error: StreamError[mapper]: two (item: 2, time: 2024-01-02T03:04:05Z)",
+			"result 3: expected success, got error: StreamError[mapper]: four (item: 4, time: 2024-01-02T03:04:05Z)",
+		}},
+		{"AssertAllErrors holds", func(tb testing.TB) {
+			streamztest.AssertAllErrors(tb, []streamz.Result[int]{failedAt(1, "one")})
+		}, nil},
+		{"AssertAllErrors of mixed", func(tb testing.TB) { streamztest.AssertAllErrors(tb, results) }, []string{
+			"result 0: expected error, got success with value: 1",
+			"result 2: expected error, got success with value: 3",
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := &recorder{TB: t}
+			c.assert(rec)
+			checkReports(t, rec, c.want...)
+		})
 	}
 }
