@@ -2,17 +2,21 @@ package streamz_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"expvar"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"os"
+	"os/signal"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -194,6 +198,80 @@ func Example_quickStart() {
 	}
 
 	_, _ = pages, rebuilds
+}
+
+// LogEntry is one line of the service's input.
+type LogEntry struct {
+	Level   string `json:"level"`
+	Message string `json:"msg"`
+}
+
+func parseEntry(_ context.Context, line string) (LogEntry, error) {
+	var e LogEntry
+	err := json.Unmarshal([]byte(line), &e)
+	return e, err
+}
+
+// serveLogs reads JSON lines from r and inserts them in batches, until r
+// ends or stop ends. On stop it reads no more, flushes what the stages
+// hold, and returns once it is inserted, or 10s after stop at the latest.
+func serveLogs(stop context.Context, r io.Reader, insert func(context.Context, []LogEntry) error) error {
+	// Every stage runs under ctx, which ends only 10s after stop (or when
+	// serveLogs returns); the stop itself goes to TakeUntil alone.
+	ctx, cancel := streamz.WithGrace(stop, 10*time.Second, streamz.RealClock)
+	defer cancel()
+
+	lines := streamz.NewTakeUntil[string](stop).Process(ctx, streamz.FromLines(ctx, r, 1<<20))
+	nonEmpty := streamz.NewFilter(func(line string) bool { return line != "" }).Process(ctx, lines)
+	entries := streamz.NewMapper(parseEntry).Process(ctx, nonEmpty)
+	batches := streamz.NewBatcher[LogEntry](streamz.BatchConfig{MaxSize: 500, MaxLatency: 2 * time.Second}, streamz.RealClock).
+		Process(ctx, entries)
+
+	// The sink reads to the end: a line that is too long or not JSON
+	// arrives as an error, in order with the batches.
+	for batch, err := range streamz.All(batches) {
+		if err != nil {
+			log.Print(err)
+			continue
+		}
+		if err := insert(ctx, batch); err != nil {
+			return err // the deferred cancel stops the rest
+		}
+	}
+	return nil
+}
+
+// Example_serviceMain is what main does in the service. It is compiled but
+// not run: it would wait for stdin.
+func Example_serviceMain() {
+	insertEntries := func(context.Context, []LogEntry) error { return nil }
+
+	stop, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	if err := serveLogs(stop, os.Stdin, insertEntries); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// Example_service runs serveLogs on three lines; the input's end flushes the
+// partial batch at once.
+func Example_service() {
+	input := `{"level":"info","msg":"started"}
+
+{"level":"warn","msg":"disk 91% full"}
+`
+	insert := func(_ context.Context, batch []LogEntry) error {
+		for _, e := range batch {
+			fmt.Println(e.Level, e.Message)
+		}
+		return nil
+	}
+	if err := serveLogs(context.Background(), strings.NewReader(input), insert); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// info started
+	// warn disk 91% full
 }
 
 func TestRowsAreBatched(t *testing.T) {
