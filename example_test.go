@@ -933,3 +933,103 @@ func ExampleSessionWindow_WithObserver() {
 	// emit/close count=2 at=1m0s
 	// close/ count=0 at=1m0s
 }
+
+func ExampleFromLines() {
+	ctx := context.Background()
+	input := "first\r\nsecond\n" + strings.Repeat("x", 20) + "\nlast"
+	for line, err := range streamz.All(streamz.FromLines(ctx, strings.NewReader(input), 10)) {
+		if err != nil {
+			fmt.Println("error:", errors.Unwrap(err))
+			continue
+		}
+		fmt.Println(line)
+	}
+	// Output:
+	// first
+	// second
+	// error: bufio.Scanner: token too long
+	// last
+}
+
+func ExampleCollect() {
+	ctx := context.Background()
+	parse := streamz.NewMapper(func(_ context.Context, s string) (int, error) { return strconv.Atoi(s) })
+	values, err := streamz.Collect(parse.Process(ctx, streamz.FromSlice(ctx, []string{"1", "two", "3"})))
+	fmt.Println(values)
+	var se *streamz.StreamError[int]
+	if errors.As(err, &se) {
+		fmt.Println(se.ProcessorName, se.Err)
+	}
+	// Output:
+	// [1 3]
+	// mapper strconv.Atoi: parsing "two": invalid syntax
+}
+
+func ExampleFlatMap() {
+	ctx := context.Background()
+	words := streamz.NewFlatMap(func(_ context.Context, line string) ([]string, error) {
+		return strings.Fields(line), nil
+	})
+	values, _ := streamz.Collect(words.Process(ctx, streamz.FromSlice(ctx, []string{"to be", "", "or not"})))
+	fmt.Println(values)
+	// Output:
+	// [to be or not]
+}
+
+func ExampleUnbatcher() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[int])
+	batches := streamz.NewBatcher[int](streamz.BatchConfig{MaxSize: 2, MaxLatency: time.Second}, clock).Process(ctx, in)
+	items := streamz.NewUnbatcher[int]().Process(ctx, batches)
+
+	go func() {
+		for i := 1; i <= 3; i++ {
+			in <- streamz.NewSuccess(i)
+		}
+		close(in) // flushes the partial batch [3]
+	}()
+	values, _ := streamz.Collect(items)
+	fmt.Println(values)
+	// Output:
+	// [1 2 3]
+}
+
+// ExampleStage writes a stage of one's own: it numbers the successes of
+// each stream, keeping the count across items, and passes errors through.
+// Between two clocked processors it is settled like theirs, so the test
+// style stays send, Advance, expect.
+func ExampleStage() {
+	ctx := context.Background()
+	numbered := streamz.NewStage(func() streamz.StageFunc[string, string] {
+		n := 0 // state of one stream
+		return func(_ context.Context, r streamz.Result[string], emit func(streamz.Result[string]) bool) {
+			if r.IsError() {
+				emit(r)
+				return
+			}
+			n++
+			emit(streamz.NewSuccess(fmt.Sprintf("%d. %s", n, r.Value())))
+		}
+	})
+
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[string])
+	debounced := streamz.NewDebounce[string](100*time.Millisecond, clock).Process(ctx, in)
+	batches := streamz.NewBatcher[string](streamz.BatchConfig{MaxSize: 10, MaxLatency: time.Second}, clock).
+		Process(ctx, numbered.Process(ctx, debounced))
+
+	in <- streamz.NewSuccess("h")
+	in <- streamz.NewSuccess("hi")
+	clock.Advance(100 * time.Millisecond) // "hi" goes through the stage into a batch
+	in <- streamz.NewSuccess("hey")
+	clock.Advance(100 * time.Millisecond)
+	clock.Advance(900 * time.Millisecond) // the batch's MaxLatency
+	fmt.Println((<-batches).Value())
+
+	close(in)
+	for range batches {
+	}
+	// Output:
+	// [1. hi 2. hey]
+}
