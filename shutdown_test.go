@@ -155,17 +155,16 @@ func TestTakeUntil(t *testing.T) {
 	})
 }
 
-// A busy input does not hide the stop.
+// A busy input does not hide the stop: with an input that always has an
+// item ready, TakeUntil still ends within an item of the stop.
 func TestTakeUntilBusyInput(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		stop, signal := context.WithCancel(t.Context())
-		ctx, cancel := context.WithCancel(t.Context())
-		defer cancel()
-		endless := func(yield func(int) bool) {
-			for i := 0; yield(i); i++ {
-			}
+		in := make(chan Result[int], 1000)
+		for i := range cap(in) {
+			in <- NewSuccess(i)
 		}
-		out := NewTakeUntil[int](stop).Process(ctx, FromSeq(ctx, endless))
+		out := NewTakeUntil[int](stop).Process(t.Context(), in)
 		for range 10 {
 			paRecv(t, out)
 		}
