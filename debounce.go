@@ -250,7 +250,7 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 				if hasPending {
 					rep.reportSince(EventCoalesce, "", 1, timer.base, now)
 				}
-				pending, hasPending, deadline = r, true, now+d
+				pending, hasPending, deadline = r, true, deadlineAfter(now, d)
 				timer.schedule(deadline, now)
 			}
 		}
@@ -296,9 +296,9 @@ func debounceWithEdges[T any](lp *loop, clock Clock, rep *eventReporter, d time.
 	// bound is the deadline the latest item and anchor give.
 	bound := func() time.Duration {
 		if cfg.maxWait > 0 {
-			return min(last+d, anchor+cfg.maxWait)
+			return min(deadlineAfter(last, d), deadlineAfter(anchor, cfg.maxWait))
 		}
-		return last + d
+		return deadlineAfter(last, d)
 	}
 	// emit sends r, which went out for reason when the clock read now, and
 	// reports it. It reports false if ctx ended during the send.
@@ -324,7 +324,7 @@ func debounceWithEdges[T any](lp *loop, clock Clock, rep *eventReporter, d time.
 		// The deadline is the quiet period's end unless maxWait's came
 		// first.
 		reason := ReasonDeadline
-		if last+d > deadline {
+		if deadlineAfter(last, d) > deadline {
 			reason = ReasonMaxWait
 		}
 		anchor = deadline

@@ -158,7 +158,7 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 					continue
 				}
 				passed = true
-				cooldownEnds = now + d
+				cooldownEnds = deadlineAfter(now, d)
 			}
 			if !send(lp, out, r) {
 				rep.report(EventCancel, "", 1)
@@ -219,7 +219,7 @@ func throttleTrailing[T any](lp *loop, clock Clock, rep *eventReporter, d time.D
 		r := held
 		held, holding = Result[T]{}, false
 		timer.disarmAt(now)
-		ends += d
+		ends = deadlineAfter(ends, d)
 		if now >= ends {
 			open = false
 		}
@@ -264,7 +264,7 @@ func throttleTrailing[T any](lp *loop, clock Clock, rep *eventReporter, d time.D
 				continue
 			}
 			if !open {
-				open, ends = true, now+d
+				open, ends = true, deadlineAfter(now, d)
 				if leading {
 					if !emit(r, ReasonLeading, now) {
 						return

@@ -153,7 +153,7 @@ func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 		// emitWin sends win, which went out for reason when the clock read
 		// now.
 		emitWin := func(win *slidingWin, reason string, now time.Duration) bool {
-			boxes.start, boxes.end = timer.base.Add(win.start), timer.base.Add(win.start+size)
+			boxes.start, boxes.end = timer.base.Add(win.start), timer.base.Add(deadlineAfter(win.start, size))
 			n := len(win.items)
 			if sent := emitWindow(lp, out, win.items, &boxes); sent < n {
 				win.items = win.items[sent:]
@@ -169,7 +169,7 @@ func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 		// reached, and re-arms the timer for the next End, if any.
 		emitDue := func(now time.Duration) bool {
 			n := 0
-			for n < len(open) && now >= open[n].start+size {
+			for n < len(open) && now >= deadlineAfter(open[n].start, size) {
 				n++
 			}
 			if n == 0 {
@@ -178,7 +178,7 @@ func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 			if n == len(open) {
 				timer.disarmAt(now)
 			} else {
-				timer.schedule(open[n].start+size, now)
+				timer.schedule(deadlineAfter(open[n].start, size), now)
 			}
 			for i := range n {
 				if !emitWin(&open[i], ReasonWindowEnd, now) {
@@ -252,7 +252,7 @@ func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 					open = append(open, slidingWin{start: anchor + k*slide, items: append(bufs.get(), r)})
 				}
 				if wasEmpty {
-					timer.schedule(open[0].start+size, now)
+					timer.schedule(deadlineAfter(open[0].start, size), now)
 				}
 			}
 		}

@@ -107,11 +107,13 @@ func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], s
 			boxes.typ, boxes.slide = string(WindowTypeSliding), *slide
 		}
 		var items []Result[T]
-		var end time.Duration // of the current window, since the timer's base
+		// The current window's Start and End, since the timer's base. End
+		// is kept apart from Start + size because it saturates.
+		var start, end time.Duration
 		// emit sends the current window, which went out for reason when
 		// the clock read now. It reports false if ctx ended during a send.
 		emit := func(reason string, now time.Duration) bool {
-			boxes.start, boxes.end = timer.base.Add(end-size), timer.base.Add(end)
+			boxes.start, boxes.end = timer.base.Add(start), timer.base.Add(end)
 			timer.disarmAt(now)
 			n := len(items)
 			if sent := emitWindow(lp, out, items, &boxes); sent < n {
@@ -160,7 +162,8 @@ func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], s
 					return
 				}
 				if len(items) == 0 {
-					end = (now/size + 1) * size
+					start = now / size * size
+					end = deadlineAfter(start, size)
 					timer.schedule(end, now)
 				}
 				if len(items) == cap(items) {
