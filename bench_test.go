@@ -1356,7 +1356,8 @@ func BenchmarkWindowObserved(b *testing.B) {
 
 // srcDrain times draining the stream that start returns: one op is one
 // item. start runs after the timer starts, so its goroutines and channels
-// are counted, spread over b.N items.
+// are counted, spread over b.N items. It reports cpu-ns/item as ppPump
+// does, and fails a case that allocates per item.
 func srcDrain[T any](b *testing.B, start func() <-chan T) {
 	b.Helper()
 	var ms runtime.MemStats
@@ -1364,11 +1365,13 @@ func srcDrain[T any](b *testing.B, start func() <-chan T) {
 	mallocs := ms.Mallocs
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := ppCPUTime()
 	n := 0
 	for range start() {
 		n++
 	}
 	b.StopTimer()
+	perItem(b, float64(ppCPUTime()-cpu), "cpu-ns/item")
 	if n != b.N {
 		b.Fatalf("got %d items, want %d", n, b.N)
 	}
@@ -1476,16 +1479,18 @@ func BenchmarkSources(b *testing.B) {
 }
 
 // srcLinesDrain is srcDrain for a stream of lines, which allocate one
-// string each.
+// string each, so it does not check allocations.
 func srcLinesDrain[T any](b *testing.B, start func() <-chan T) {
 	b.Helper()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := ppCPUTime()
 	n := 0
 	for range start() {
 		n++
 	}
 	b.StopTimer()
+	perItem(b, float64(ppCPUTime()-cpu), "cpu-ns/item")
 	if n != b.N {
 		b.Fatalf("got %d lines, want %d", n, b.N)
 	}
