@@ -1357,8 +1357,8 @@ func BenchmarkWindowObserved(b *testing.B) {
 // srcDrain times draining the stream that start returns: one op is one
 // item. start runs after the timer starts, so its goroutines and channels
 // are counted, spread over b.N items. It reports cpu-ns/item as ppPump
-// does, and fails a case that allocates per item.
-func srcDrain[T any](b *testing.B, start func() <-chan T) {
+// does, and with noAllocs fails a case that allocates per item.
+func srcDrain[T any](b *testing.B, noAllocs bool, start func() <-chan T) {
 	b.Helper()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -1377,12 +1377,9 @@ func srcDrain[T any](b *testing.B, start func() <-chan T) {
 	}
 	runtime.ReadMemStats(&ms)
 	perItem(b, float64(ms.Mallocs-mallocs), "allocs/item")
-	paNoAllocsN(b, ms.Mallocs-mallocs)
-}
-
-// paNoAllocsN is paNoAllocs for a count of allocations.
-func paNoAllocsN(b *testing.B, mallocs uint64) {
-	paNoAllocs(b, pumped{mallocs: mallocs})
+	if noAllocs {
+		paNoAllocs(b, pumped{mallocs: ms.Mallocs - mallocs})
+	}
 }
 
 // srcProduce sends 0..n-1 on a channel of capacity buf, from a goroutine,
@@ -1446,54 +1443,36 @@ func srcLineInput(n int) []byte {
 func BenchmarkSources(b *testing.B) {
 	for _, buf := range inBufs {
 		b.Run(fmt.Sprintf("channel/floor/in=%d", buf), func(b *testing.B) {
-			srcDrain(b, func() <-chan Result[int] { return srcFloorFromChannel(srcProduce(b.N, buf)) })
+			srcDrain(b, true, func() <-chan Result[int] { return srcFloorFromChannel(srcProduce(b.N, buf)) })
 		})
 		b.Run(fmt.Sprintf("channel/streamz/in=%d", buf), func(b *testing.B) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			srcDrain(b, func() <-chan Result[int] { return FromChannel(ctx, srcProduce(b.N, buf)) })
+			srcDrain(b, true, func() <-chan Result[int] { return FromChannel(ctx, srcProduce(b.N, buf)) })
 		})
 	}
 	b.Run("slice/floor", func(b *testing.B) {
 		items := make([]int, b.N)
-		srcDrain(b, func() <-chan Result[int] { return srcFloorFromSlice(items) })
+		srcDrain(b, true, func() <-chan Result[int] { return srcFloorFromSlice(items) })
 	})
 	b.Run("slice/streamz", func(b *testing.B) {
 		items := make([]int, b.N)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		srcDrain(b, func() <-chan Result[int] { return FromSlice(ctx, items) })
+		srcDrain(b, true, func() <-chan Result[int] { return FromSlice(ctx, items) })
 	})
 	b.Run("lines/scanner", func(b *testing.B) {
 		input := srcLineInput(b.N)
 		b.SetBytes(int64(len(input) / b.N))
-		srcLinesDrain(b, func() <-chan string { return srcScannerLines(bytes.NewReader(input)) })
+		srcDrain(b, false, func() <-chan string { return srcScannerLines(bytes.NewReader(input)) })
 	})
 	b.Run("lines/streamz", func(b *testing.B) {
 		input := srcLineInput(b.N)
 		b.SetBytes(int64(len(input) / b.N))
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		srcLinesDrain(b, func() <-chan Result[string] { return FromLines(ctx, bytes.NewReader(input), 0) })
+		srcDrain(b, false, func() <-chan Result[string] { return FromLines(ctx, bytes.NewReader(input), 0) })
 	})
-}
-
-// srcLinesDrain is srcDrain for a stream of lines, which allocate one
-// string each, so it does not check allocations.
-func srcLinesDrain[T any](b *testing.B, start func() <-chan T) {
-	b.Helper()
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := ppCPUTime()
-	n := 0
-	for range start() {
-		n++
-	}
-	b.StopTimer()
-	perItem(b, float64(ppCPUTime()-cpu), "cpu-ns/item")
-	if n != b.N {
-		b.Fatalf("got %d lines, want %d", n, b.N)
-	}
 }
 
 // BenchmarkFlatMap compares a FlatMap that emits one output per input with
