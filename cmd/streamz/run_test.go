@@ -444,6 +444,7 @@ func TestSignalGrace(t *testing.T) {
 				synctest.Wait()
 				signal()
 				time.Sleep(tc.delay)
+				synctest.Wait() // what the deadline ends has ended
 				out, err := io.ReadAll(stdoutR)
 				require.NoError(t, err)
 				assert.Equal(t, tc.want, string(out))
