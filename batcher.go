@@ -7,14 +7,18 @@ import (
 )
 
 // BatchConfig says when a Batcher emits its current batch.
+//
+// The fields are declared in the previous streamz's order, MaxLatency then
+// MaxSize, so that its unkeyed literals such as BatchConfig{time.Second, 10}
+// keep their meaning; keyed fields are clearer in new code.
 type BatchConfig struct {
-	// MaxSize is the number of items at which a batch is emitted at once.
-	// It must be at least 1.
-	MaxSize int
 	// MaxLatency is how long a batch may wait after its first item before
 	// it is emitted. Zero means batches are emitted by size only (and at the
 	// end of input). It must not be negative.
 	MaxLatency time.Duration
+	// MaxSize is the number of items at which a batch is emitted at once.
+	// It must be at least 1.
+	MaxSize int
 }
 
 // Batcher groups success items into slices.
@@ -53,8 +57,9 @@ func NewBatcher[T any](config BatchConfig, clock Clock) *Batcher[T] {
 // Name returns "batcher".
 func (b *Batcher[T]) Name() string { return "batcher" }
 
-// WithObserver sets fn to be told what each later Process call does, and
-// returns b. Process reads it when called, so set it before.
+// WithObserver sets fn, an observer called as [Event] describes, to be told
+// what each later Process call does, and returns the Batcher. Process reads
+// it when called, so set it before.
 //
 // A Process call reports: EventEmit for every batch sent, with Reason
 // ReasonSize, ReasonLatency or ReasonClose (the partial batch flushed at
@@ -65,11 +70,6 @@ func (b *Batcher[T]) Name() string { return "batcher" }
 // EventCancel when ctx ends, with Count the items held or being sent,
 // which are lost; and EventClose last, after every timer is done, just
 // before the output is closed. Error results pass through unreported.
-//
-// fn runs synchronously on the processor's goroutine, one event at a time
-// and in the order things happen, so a slow fn slows the stream. A nil fn
-// means none, and costs nothing. A panic in fn is not recovered: like a
-// panic in any goroutine, it ends the program.
 func (b *Batcher[T]) WithObserver(fn func(Event)) *Batcher[T] {
 	b.observer = fn
 	return b
@@ -87,7 +87,7 @@ func (b *Batcher[T]) WithObserver(fn func(Event)) *Batcher[T] {
 // its own state, so one Batcher can serve many streams.
 func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[[]T] {
 	out := make(chan Result[[]T])
-	lp := newLoop(ctx, "Batcher", b.clock, in, out)
+	lp := newLoop(ctx, "Batcher.Process", b.clock, in, out)
 	rep := newEventReporter(b.observer, b.Name(), b.clock)
 	go func() {
 		defer lp.exit()
@@ -179,7 +179,7 @@ func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Re
 					continue
 				}
 				if len(batch) == 1 && maxLatency > 0 {
-					deadline = now + maxLatency
+					deadline = deadlineAfter(now, maxLatency)
 					timer.schedule(deadline, now)
 				}
 			}

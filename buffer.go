@@ -38,7 +38,7 @@ func (b *Buffer[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Res
 		panic(fmt.Sprintf("streamz: Buffer.Process: size must not be negative, got %d", b.size))
 	}
 	out := make(chan Result[T], b.size)
-	lp := newLoop(ctx, "Buffer", nil, in, out)
+	lp := newLoop(ctx, "Buffer.Process", nil, in, out)
 	go func() {
 		defer lp.exit()
 		defer close(out)

@@ -1,18 +1,24 @@
+//go:build go1.25
+
 package streamz_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"expvar"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"os"
+	"os/signal"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -30,13 +36,8 @@ func ExampleThrottle() {
 	fmt.Println((<-out).Value())
 
 	in <- streamz.NewSuccess("alert 2") // inside the cooldown: dropped
-	// Errors pass through at once and in order, so receiving this one
-	// shows that "alert 2" has been handled before the clock moves.
-	in <- streamz.NewError("alert 3", errors.New("unreachable"), "pager")
-	fmt.Println((<-out).Error().Err)
-
 	clock.Advance(time.Second)
-	in <- streamz.NewSuccess("alert 4") // the cooldown has ended: it passes
+	in <- streamz.NewSuccess("alert 3") // the cooldown has ended: it passes
 	fmt.Println((<-out).Value())
 
 	close(in)
@@ -44,8 +45,7 @@ func ExampleThrottle() {
 	fmt.Println("open:", open)
 	// Output:
 	// alert 1
-	// unreachable
-	// alert 4
+	// alert 3
 	// open: false
 }
 
@@ -56,10 +56,6 @@ func ExampleDebounce() {
 	out := streamz.NewDebounce[string](300*time.Millisecond, clock).Process(ctx, in)
 
 	in <- streamz.NewSuccess("h")
-	// Debounce arms its timer once it has timed "h".
-	if err := clock.BlockUntilContext(ctx, 1); err != nil {
-		panic(err)
-	}
 	clock.Advance(299 * time.Millisecond) // not quiet long enough yet
 	clock.Advance(time.Millisecond)
 	fmt.Println((<-out).Value())
@@ -91,11 +87,6 @@ func ExampleBatcher() {
 	fmt.Println((<-out).Value()) // full at MaxSize
 
 	in <- streamz.NewSuccess(4)
-	// A Batcher arms its timer when a batch begins, after timing its first
-	// item, and disarms it when the batch goes out.
-	if err := clock.BlockUntilContext(ctx, 1); err != nil {
-		panic(err)
-	}
 	clock.Advance(time.Second)
 	fmt.Println((<-out).Value()) // aged out at MaxLatency
 
@@ -156,44 +147,83 @@ func ExampleResult() {
 	// StreamError[reader]: timeout (item: 7, time: 2024-01-02T03:04:05Z)
 }
 
-// The rest of this file holds the Go blocks of README.md, so that they
-// are compiled, and the tests among them run; TestReadmeGoBlocks checks
-// that each block still stands here.
+// The rest of this file holds the Go blocks of README.md, but for the
+// quick start, so that they are compiled, and the tests among them run;
+// TestReadmeGoBlocks checks that each block still stands here, and that the
+// quick start is examples/quickstart/main.go, which its own test runs.
 
-type Alert struct{ Service, Message string }
-
-type Row struct {
-	ID   int
-	Name string
+// LogEntry is one line of the service's input.
+type LogEntry struct {
+	Level   string `json:"level"`
+	Message string `json:"msg"`
 }
 
-func insertRows([]Row) {}
+func parseEntry(_ context.Context, line string) (LogEntry, error) {
+	var e LogEntry
+	err := json.Unmarshal([]byte(line), &e)
+	return e, err
+}
 
-// Example_quickStart is compiled but not run: it would wait for input
-// forever.
-func Example_quickStart() {
-	ctx := context.Background()
-	alerts := make(chan streamz.Result[Alert])
-	fileEvents := make(chan streamz.Result[string])
-	rows := make(chan streamz.Result[Row])
+// serveLogs reads JSON lines from r and inserts them in batches, until r
+// ends or stop ends. On stop it reads no more, flushes what the stages
+// hold, and returns once it is inserted, or 10s after stop at the latest.
+func serveLogs(stop context.Context, r io.Reader, insert func(context.Context, []LogEntry) error) error {
+	// Every stage runs under ctx, which ends only 10s after stop (or when
+	// serveLogs returns); the stop itself goes to TakeUntil alone.
+	ctx, cancel := streamz.WithGrace(stop, 10*time.Second, streamz.RealClock)
+	defer cancel()
 
-	// Throttle: page the on-call engineer at most once a minute.
-	pages := streamz.NewThrottle[Alert](time.Minute, streamz.RealClock).Process(ctx, alerts)
+	lines := streamz.NewTakeUntil[string](stop).Process(ctx, streamz.FromLines(ctx, r, 1<<20))
+	nonEmpty := streamz.NewFilter(func(line string) bool { return line != "" }).Process(ctx, lines)
+	entries := streamz.NewMapper(parseEntry).Process(ctx, nonEmpty)
+	batches := streamz.NewBatcher[LogEntry](streamz.BatchConfig{MaxSize: 500, MaxLatency: 2 * time.Second}, streamz.RealClock).
+		Process(ctx, entries)
 
-	// Debounce: rebuild once the files have been quiet for half a second.
-	rebuilds := streamz.NewDebounce[string](500*time.Millisecond, streamz.RealClock).Process(ctx, fileEvents)
-
-	// Batcher: insert rows 500 at a time, at most 2s after a batch's first row.
-	batches := streamz.NewBatcher[Row](streamz.BatchConfig{MaxSize: 500, MaxLatency: 2 * time.Second}, streamz.RealClock).Process(ctx, rows)
-	for r := range batches {
-		if r.IsError() {
-			log.Print(r.Error()) // StreamError[batcher]: <cause> (item: [<row>], time: <RFC3339>)
+	// The sink reads to the end: a line that is too long or not JSON
+	// arrives as an error, in order with the batches.
+	for batch, err := range streamz.All(batches) {
+		if err != nil {
+			log.Print(err)
 			continue
 		}
-		insertRows(r.Value())
+		if err := insert(ctx, batch); err != nil {
+			return err // the deferred cancel stops the rest
+		}
 	}
+	return nil
+}
 
-	_, _ = pages, rebuilds
+// Example_serviceMain is what main does in the service. It is compiled but
+// not run: it would wait for stdin.
+func Example_serviceMain() {
+	insertEntries := func(context.Context, []LogEntry) error { return nil }
+
+	stop, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	if err := serveLogs(stop, os.Stdin, insertEntries); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// Example_service runs serveLogs on three lines; the input's end flushes the
+// partial batch at once.
+func Example_service() {
+	input := `{"level":"info","msg":"started"}
+
+{"level":"warn","msg":"disk 91% full"}
+`
+	insert := func(_ context.Context, batch []LogEntry) error {
+		for _, e := range batch {
+			fmt.Println(e.Level, e.Message)
+		}
+		return nil
+	}
+	if err := serveLogs(context.Background(), strings.NewReader(input), insert); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// info started
+	// warn disk 91% full
 }
 
 func TestRowsAreBatched(t *testing.T) {
@@ -251,6 +281,18 @@ func TestReadmeGoBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	quickStart, err := os.ReadFile("examples/quickstart/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no Go blocks")
+	}
+	// The quick start is pasted whole, so it must match byte for byte.
+	if blocks[0][1] != string(quickStart) {
+		t.Errorf("README.md's first Go block, the quick start, is not examples/quickstart/main.go:\n%s", blocks[0][1])
+	}
 	// Indentation and blank lines may differ: a block can sit inside a
 	// function here.
 	normalize := func(s string) string {
@@ -262,12 +304,8 @@ func TestReadmeGoBlocks(t *testing.T) {
 		}
 		return strings.Join(lines, "\n")
 	}
-	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
-	if len(blocks) == 0 {
-		t.Fatal("README.md has no Go blocks")
-	}
 	body := normalize(string(self))
-	for _, b := range blocks {
+	for _, b := range blocks[1:] {
 		if !strings.Contains(body, normalize(b[1])) {
 			t.Errorf("this README.md Go block is not in example_test.go:\n%s", b[1])
 		}
@@ -542,6 +580,30 @@ func ExampleDeadLetterQueue() {
 	// dropped: 1
 }
 
+// Dead letters that must be kept: with a timeout of 0, an item waits for
+// its consumer for as long as it takes, and nothing is dropped.
+func ExampleDeadLetterQueue_WithTimeout() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clock := streamz.NewFakeClock()
+	dlq := streamz.NewDeadLetterQueue[string](clock).WithTimeout(0)
+	in := make(chan streamz.Result[string])
+	success, failure := dlq.Process(ctx, in)
+
+	in <- streamz.NewError("order 1", errors.New("out of stock"), "inventory")
+	clock.Advance(time.Hour) // far past the default 10 ms
+	fmt.Println((<-failure).Error().Item)
+	fmt.Println("dropped:", dlq.DroppedCount())
+
+	in <- streamz.NewSuccess("order 2")
+	fmt.Println((<-success).Value())
+	close(in)
+	// Output:
+	// order 1
+	// dropped: 0
+	// order 2
+}
+
 // winExampleLine prints a windowed Result: its value and its window,
 // relative to the FakeClock's start.
 func winExampleLine(r streamz.Result[string]) string {
@@ -724,19 +786,28 @@ func ExampleDebounce_WithMaxWait() {
 	in := make(chan streamz.Result[int])
 	out := streamz.NewDebounce[int](100*time.Millisecond, clock).WithMaxWait(250*time.Millisecond).Process(ctx, in)
 
-	for ms := 0; ms <= 600; ms += 10 {
-		if ms%60 == 0 && ms <= 480 {
-			in <- streamz.NewSuccess(ms) // an item every 60ms, up to 480ms
-		}
-		select { // Advance has let the Debounce settle: what is due is ready
-		case r := <-out:
-			fmt.Printf("%v: the item from %dms\n", clock.Since(start), r.Value())
-		default:
-		}
-		clock.Advance(10 * time.Millisecond)
+	at := func(ms int) { clock.Advance(time.Duration(ms)*time.Millisecond - clock.Since(start)) }
+	received := func() {
+		r := <-out
+		fmt.Printf("%v: the item from %dms\n", clock.Since(start), r.Value())
 	}
+
+	for ms := 0; ms <= 240; ms += 60 { // an item every 60ms
+		at(ms)
+		in <- streamz.NewSuccess(ms)
+	}
+	at(250) // 250ms after the burst's first item: the item from 240ms
+	received()
+	for ms := 300; ms <= 480; ms += 60 {
+		at(ms)
+		in <- streamz.NewSuccess(ms)
+	}
+	at(500) // 250ms after the previous emission: the item from 480ms
+	received()
+	at(600) // nothing is pending
 	close(in)
 	for range out {
+		fmt.Println("unexpected item")
 	}
 	// Output:
 	// 250ms: the item from 240ms
@@ -760,24 +831,23 @@ func ExampleNewSlogObserver() {
 		WithObserver(streamz.NewSlogObserver(logger, slog.LevelInfo))
 	in := make(chan streamz.Result[int])
 	out := batcher.Process(ctx, in)
+	// The batches are printed at the end, so that the records, which the
+	// Batcher logs as it goes, are not interleaved with them.
 	var batches [][]int
-	collected := make(chan struct{})
-	go func() {
-		defer close(collected)
-		for r := range out {
-			batches = append(batches, r.Value())
-		}
-	}()
-
-	for i := 1; i <= 4; i++ {
-		in <- streamz.NewSuccess(i) // [1 2 3] goes out by size; 4 starts a batch
+	for i := 1; i <= 3; i++ {
+		in <- streamz.NewSuccess(i)
 	}
-	clock.Advance(time.Second) // [4] goes out by latency
+	batches = append(batches, (<-out).Value()) // [1 2 3], by size
+	in <- streamz.NewSuccess(4)
+	clock.Advance(time.Second)
+	batches = append(batches, (<-out).Value()) // [4], by latency
 	in <- streamz.NewSuccess(5)
-	close(in) // [5] is flushed
+	close(in)
 	// The close event is logged before the output closes, so every record
 	// is out once the output is drained.
-	<-collected
+	for r := range out {
+		batches = append(batches, r.Value()) // [5], flushed
+	}
 	fmt.Println(batches)
 	// Output:
 	// level=INFO msg=streamz processor=batcher kind=timer-arm reason="" count=0 at=2024-01-01T00:00:00.000Z
@@ -854,4 +924,104 @@ func ExampleSessionWindow_WithObserver() {
 	// timer-stop/ count=0 at=1m0s
 	// emit/close count=2 at=1m0s
 	// close/ count=0 at=1m0s
+}
+
+func ExampleFromLines() {
+	ctx := context.Background()
+	input := "first\r\nsecond\n" + strings.Repeat("x", 20) + "\nlast"
+	for line, err := range streamz.All(streamz.FromLines(ctx, strings.NewReader(input), 10)) {
+		if err != nil {
+			fmt.Println("error:", errors.Unwrap(err))
+			continue
+		}
+		fmt.Println(line)
+	}
+	// Output:
+	// first
+	// second
+	// error: bufio.Scanner: token too long
+	// last
+}
+
+func ExampleCollect() {
+	ctx := context.Background()
+	parse := streamz.NewMapper(func(_ context.Context, s string) (int, error) { return strconv.Atoi(s) })
+	values, err := streamz.Collect(parse.Process(ctx, streamz.FromSlice(ctx, []string{"1", "two", "3"})))
+	fmt.Println(values)
+	var se *streamz.StreamError[int]
+	if errors.As(err, &se) {
+		fmt.Println(se.ProcessorName, se.Err)
+	}
+	// Output:
+	// [1 3]
+	// mapper strconv.Atoi: parsing "two": invalid syntax
+}
+
+func ExampleFlatMap() {
+	ctx := context.Background()
+	words := streamz.NewFlatMap(func(_ context.Context, line string) ([]string, error) {
+		return strings.Fields(line), nil
+	})
+	values, _ := streamz.Collect(words.Process(ctx, streamz.FromSlice(ctx, []string{"to be", "", "or not"})))
+	fmt.Println(values)
+	// Output:
+	// [to be or not]
+}
+
+func ExampleUnbatcher() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[int])
+	batches := streamz.NewBatcher[int](streamz.BatchConfig{MaxSize: 2, MaxLatency: time.Second}, clock).Process(ctx, in)
+	items := streamz.NewUnbatcher[int]().Process(ctx, batches)
+
+	go func() {
+		for i := 1; i <= 3; i++ {
+			in <- streamz.NewSuccess(i)
+		}
+		close(in) // flushes the partial batch [3]
+	}()
+	values, _ := streamz.Collect(items)
+	fmt.Println(values)
+	// Output:
+	// [1 2 3]
+}
+
+// ExampleStage writes a stage of one's own: it numbers the successes of
+// each stream, keeping the count across items, and passes errors through.
+// Between two clocked processors it is settled like theirs, so the test
+// style stays send, Advance, expect.
+func ExampleStage() {
+	ctx := context.Background()
+	numbered := streamz.NewStage(func() streamz.StageFunc[string, string] {
+		n := 0 // state of one stream
+		return func(_ context.Context, r streamz.Result[string], emit func(streamz.Result[string]) bool) {
+			if r.IsError() {
+				emit(r)
+				return
+			}
+			n++
+			emit(streamz.NewSuccess(fmt.Sprintf("%d. %s", n, r.Value())))
+		}
+	})
+
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[string])
+	debounced := streamz.NewDebounce[string](100*time.Millisecond, clock).Process(ctx, in)
+	batches := streamz.NewBatcher[string](streamz.BatchConfig{MaxSize: 10, MaxLatency: time.Second}, clock).
+		Process(ctx, numbered.Process(ctx, debounced))
+
+	in <- streamz.NewSuccess("h")
+	in <- streamz.NewSuccess("hi")
+	clock.Advance(100 * time.Millisecond) // "hi" goes through the stage into a batch
+	in <- streamz.NewSuccess("hey")
+	clock.Advance(100 * time.Millisecond)
+	clock.Advance(900 * time.Millisecond) // the batch's MaxLatency
+	fmt.Println((<-batches).Value())
+
+	close(in)
+	for range batches {
+	}
+	// Output:
+	// [1. hi 2. hey]
 }

@@ -30,7 +30,7 @@ func NewFanIn[T any]() *FanIn[T] {
 // and no goroutine is left behind; the items in hand are dropped. Passing
 // the same channel twice gives it two forwarders, which share its items.
 func (*FanIn[T]) Process(ctx context.Context, ins ...<-chan Result[T]) <-chan Result[T] {
-	mustHaveCtx(ctx, "FanIn") // also when no input is live and no loop starts
+	mustHaveCtx(ctx, "FanIn.Process") // also when no input is live and no loop starts
 	out := make(chan Result[T])
 	live := 0
 	for _, in := range ins {
@@ -50,7 +50,7 @@ func (*FanIn[T]) Process(ctx context.Context, ins ...<-chan Result[T]) <-chan Re
 		if in == nil {
 			continue
 		}
-		lp := newLoop(ctx, "FanIn", nil, in, out)
+		lp := newLoop(ctx, "FanIn.Process", nil, in, out)
 		go fanInForward(lp, in, out, &remaining)
 	}
 	return out

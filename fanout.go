@@ -46,7 +46,7 @@ func (f *FanOut[T]) Process(ctx context.Context, in <-chan Result[T]) []<-chan R
 		views[i] = outs[i]
 		chans = append(chans, outs[i])
 	}
-	lp := newLoop(ctx, "FanOut", nil, chans...)
+	lp := newLoop(ctx, "FanOut.Process", nil, chans...)
 	go func() {
 		defer lp.exit()
 		defer func() {

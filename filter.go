@@ -22,8 +22,8 @@ func NewFilter[T any](predicate func(T) bool) *Filter[T] {
 	return &Filter[T]{name: "filter", predicate: predicate}
 }
 
-// WithName sets the name that the Filter puts on errors, and returns f
-// itself. It must not be called while Process runs.
+// WithName sets the name that the Filter puts on errors, and returns the
+// Filter. It must not be called while Process runs.
 func (f *Filter[T]) WithName(name string) *Filter[T] {
 	f.name = name
 	return f
@@ -49,7 +49,7 @@ func (f *Filter[T]) Name() string { return f.name }
 // independent, so one Filter can serve many streams.
 func (f *Filter[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
-	lp := newLoop(ctx, "Filter", nil, in, out)
+	lp := newLoop(ctx, "Filter.Process", nil, in, out)
 	name, predicate := f.name, f.predicate
 	go func() {
 		defer lp.exit()

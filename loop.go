@@ -97,14 +97,15 @@ type settleStill struct {
 // the order they are given.
 var settleTickets atomic.Uint64
 
-// newLoop returns the loop for one Process call of the processor named by
-// processor (the type's name, such as "Batcher"). clock is the Clock the
-// processor reads, or nil for one that reads none; chans are every channel
-// the loop reads or writes, which join it to its neighbours for settling.
-// It must be called in Process, before the goroutine starts, and the
-// goroutine must call exit as it ends. It panics if ctx is nil.
-func newLoop(ctx context.Context, processor string, clock Clock, chans ...any) *loop {
-	mustHaveCtx(ctx, processor)
+// newLoop returns the loop for one Process call. caller names what was
+// called, for its panic: "Batcher.Process", or "FromSeq" for a source.
+// clock is the Clock the processor reads, or nil for one that reads none;
+// chans are every channel the loop reads or writes, which join it to its
+// neighbours for settling. It must be called in Process, before the
+// goroutine starts, and the goroutine must call exit as it ends. It panics
+// if ctx is nil.
+func newLoop(ctx context.Context, caller string, clock Clock, chans ...any) *loop {
+	mustHaveCtx(ctx, caller)
 	lp := &loop{done: ctx.Done()}
 	fc, onFake := clock.(*FakeClock)
 	if onFake || (clock == nil && fakeClockCreated.Load()) {
@@ -113,12 +114,12 @@ func newLoop(ctx context.Context, processor string, clock Clock, chans ...any) *
 	return lp
 }
 
-// mustHaveCtx panics, naming the processor's Process, if ctx is nil: a nil
-// ctx would otherwise fail later, in the loop's goroutine, as a bare nil
-// dereference that names nothing.
-func mustHaveCtx(ctx context.Context, processor string) {
+// mustHaveCtx panics, naming caller, if ctx is nil: a nil ctx would
+// otherwise fail later, in the loop's goroutine, as a bare nil dereference
+// that names nothing.
+func mustHaveCtx(ctx context.Context, caller string) {
 	if ctx == nil {
-		panic("streamz: " + processor + ".Process: ctx must not be nil")
+		panic("streamz: " + caller + ": ctx must not be nil")
 	}
 }
 
@@ -471,11 +472,11 @@ func (fc *FakeClock) settle() {
 			if a.tookNothing > prev {
 				roundQuiet = false
 			}
-			if fc.stillInstant(answers) && !handOverPending(answers) {
+			if fc.stillInstant(answers) && !fc.handOverPending(answers) {
 				return
 			}
 		}
-		if roundQuiet && fc.answeredSince(answers, roundStart) && !handOverPending(answers) {
+		if roundQuiet && fc.answeredSince(answers, roundStart) && !fc.handOverPending(answers) {
 			return
 		}
 		component = settleComponent(fc)
@@ -535,15 +536,18 @@ func latestAnswer(answers []keptAnswer, reg *loopReg) (settleAnswer, bool) {
 	return settleAnswer{}, false
 }
 
-// handOverPending reports whether one latest answer offers on a channel
-// that another reads.
-func handOverPending(answers []keptAnswer) bool {
+// handOverPending reports whether the latest answer of one loop of fc's
+// component that is still waited for offers on a channel that another's
+// reads. Answers of loops that have left the component do not count.
+func (fc *FakeClock) handOverPending(answers []keptAnswer) bool {
+	component := settleComponent(fc)
+	counts := func(k keptAnswer) bool { return slices.Contains(component, k.reg) && !k.reg.gone() }
 	for _, s := range answers {
-		if s.offering == nil {
+		if s.offering == nil || !counts(s) {
 			continue
 		}
 		for _, r := range answers {
-			if r.reg != s.reg && r.reading == s.offering {
+			if r.reg != s.reg && r.reading == s.offering && counts(r) {
 				return true
 			}
 		}

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Rules that every processor shares through its loop (loop.go), each
@@ -7,6 +9,7 @@ package streamz
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +34,8 @@ type lkKind struct {
 	// kept is how many outputs a drain that starts after cancel still gets:
 	// the items already in a buffered output.
 	kept int
+	// caller is what a nil ctx's panic names, when not name's Process.
+	caller string
 }
 
 // lkDrain returns a function that reads outs until all are closed, and
@@ -133,6 +138,21 @@ func lkKinds() []lkKind {
 			key := func(Result[int]) string { return "k" }
 			return lkSingle(NewSessionWindow(key, clock).WithGap(time.Second).Process(ctx, in))
 		}},
+		{name: "TakeUntil", start: func(ctx context.Context, _ Clock, in <-chan Result[int]) func() int {
+			return lkSingle(NewTakeUntil[int](context.Background()).Process(ctx, in))
+		}},
+		{name: "Stage", start: func(ctx context.Context, _ Clock, in <-chan Result[int]) func() int {
+			forward := func() StageFunc[int, int] {
+				return func(_ context.Context, r Result[int], emit func(Result[int]) bool) { emit(r) }
+			}
+			return lkSingle(NewStage(forward).Process(ctx, in))
+		}},
+		{name: "FlatMap", start: func(ctx context.Context, _ Clock, in <-chan Result[int]) func() int {
+			return lkSingle(NewFlatMap(func(_ context.Context, v int) ([]int, error) { return []int{v}, nil }).Process(ctx, in))
+		}},
+		{name: "FromChannel", caller: "FromChannel", start: func(ctx context.Context, _ Clock, in <-chan Result[int]) func() int {
+			return lkSingle(FromChannel(ctx, in))
+		}},
 		{name: "WindowCollector", feed: func(in chan<- Result[int]) {
 			in <- lkWindowed
 			close(in) // the collection is emitted at close
@@ -197,14 +217,27 @@ func TestLoop_NilCtxPanicsNamingTheProcessor(t *testing.T) {
 	var nilCtx context.Context
 	for _, k := range lkKinds() {
 		t.Run(k.name, func(t *testing.T) {
-			processor, _, _ := strings.Cut(k.name, "(")
-			want := "streamz: " + processor + ".Process: ctx must not be nil"
+			caller := k.caller
+			if caller == "" {
+				processor, _, _ := strings.Cut(k.name, "(")
+				caller = processor + ".Process"
+			}
+			want := "streamz: " + caller + ": ctx must not be nil"
 			require.PanicsWithValue(t, want, func() { k.start(nilCtx, RealClock, make(chan Result[int])) })
 		})
 	}
-	t.Run("FanIn with no live input", func(t *testing.T) {
-		require.PanicsWithValue(t, "streamz: FanIn.Process: ctx must not be nil", func() { NewFanIn[int]().Process(nilCtx) })
-	})
+	for caller, call := range map[string]func(){
+		"FanIn.Process":     func() { NewFanIn[int]().Process(nilCtx) }, // no live input: no loop starts
+		"Unbatcher.Process": func() { NewUnbatcher[int]().Process(nilCtx, make(chan Result[[]int])) },
+		"FromChannel":       func() { FromChannel[int](nilCtx, nil) }, // a nil in starts no loop
+		"FromSlice":         func() { FromSlice(nilCtx, []int{1}) },
+		"FromSeq":           func() { FromSeq(nilCtx, slices.Values([]int{1})) },
+		"FromLines":         func() { FromLines(nilCtx, strings.NewReader("x"), 0) },
+	} {
+		t.Run(caller, func(t *testing.T) {
+			require.PanicsWithValue(t, "streamz: "+caller+": ctx must not be nil", call)
+		})
+	}
 }
 
 // Two settles at once, an Advance and a BlockUntilReady from two

@@ -22,8 +22,8 @@ func NewMapper[In, Out any](fn func(context.Context, In) (Out, error)) *Mapper[I
 	return &Mapper[In, Out]{name: "mapper", fn: fn}
 }
 
-// WithName sets the name that the Mapper's errors carry, and returns m
-// itself. It must not be called while Process runs.
+// WithName sets the name that the Mapper's errors carry, and returns the
+// Mapper. It must not be called while Process runs.
 func (m *Mapper[In, Out]) WithName(name string) *Mapper[In, Out] {
 	m.name = name
 	return m
@@ -53,7 +53,7 @@ func (m *Mapper[In, Out]) Name() string { return m.name }
 // one Mapper can serve many streams.
 func (m *Mapper[In, Out]) Process(ctx context.Context, in <-chan Result[In]) <-chan Result[Out] {
 	out := make(chan Result[Out])
-	lp := newLoop(ctx, "Mapper", nil, in, out)
+	lp := newLoop(ctx, "Mapper.Process", nil, in, out)
 	name, fn := m.name, m.fn
 	go func() {
 		defer lp.exit()

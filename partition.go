@@ -202,7 +202,7 @@ func (p *Partition[T]) Process(ctx context.Context, in <-chan Result[T]) []<-cha
 	case *RoundRobinPartition[T]:
 		label = "round_robin"
 	}
-	lp := newLoop(ctx, "Partition", nil, chans...)
+	lp := newLoop(ctx, "Partition.Process", nil, chans...)
 	go func() {
 		defer lp.exit()
 		defer func() {

@@ -31,7 +31,7 @@ func NewSample[T any](rate float64) *Sample[T] {
 	return &Sample[T]{name: "sample", rate: rate}
 }
 
-// WithName sets the Sample's name and returns s itself. It must not be
+// WithName sets the Sample's name and returns the Sample. It must not be
 // called while Process runs.
 func (s *Sample[T]) WithName(name string) *Sample[T] {
 	s.name = name
@@ -56,7 +56,7 @@ func (s *Sample[T]) Rate() float64 { return s.rate }
 // one Sample can serve many streams.
 func (s *Sample[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
-	lp := newLoop(ctx, "Sample", nil, in, out)
+	lp := newLoop(ctx, "Sample.Process", nil, in, out)
 	rate := s.rate
 	var src rand.Source
 	if s.newSource != nil {

@@ -198,7 +198,7 @@ func (s *Switch[T, K]) Process(ctx context.Context, in <-chan Result[T]) (routes
 		routes[k] = ch
 		chans = append(chans, ch)
 	}
-	lp := newLoop(ctx, "Switch", nil, chans...)
+	lp := newLoop(ctx, "Switch.Process", nil, chans...)
 	s.lp = lp
 	s.mu.Unlock()
 	go s.run(lp, in)

@@ -29,7 +29,7 @@ func NewTap[T any](fn func(Result[T])) *Tap[T] {
 }
 
 // WithName sets the name that the Tap puts on errors and log lines, and
-// returns t itself. It must not be called while Process runs.
+// returns the Tap. It must not be called while Process runs.
 func (t *Tap[T]) WithName(name string) *Tap[T] {
 	t.name = name
 	return t
@@ -57,7 +57,7 @@ func (t *Tap[T]) Name() string { return t.name }
 // so one Tap can serve many streams.
 func (t *Tap[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
-	lp := newLoop(ctx, "Tap", nil, in, out)
+	lp := newLoop(ctx, "Tap.Process", nil, in, out)
 	name, fn := t.name, t.fn
 	go func() {
 		defer lp.exit()

@@ -1,6 +1,7 @@
 package streamz
 
 import (
+	"math"
 	"sync"
 	"time"
 )
@@ -23,9 +24,23 @@ import (
 // FakeClock or testing/synctest, where a test can move time and send an
 // input without waiting for the event to be taken.
 
+// deadlineAfter returns the instant d after t, both measured since a
+// timer's base. It saturates at the largest Duration instead of wrapping, so
+// a huge d, such as math.MaxInt64 meant as "forever", gives a deadline that
+// the clock does not reach rather than one in the past. Every deadline a
+// processor computes from a configured duration goes through it.
+func deadlineAfter(t, d time.Duration) time.Duration {
+	if d > 0 && t > math.MaxInt64-d {
+		return math.MaxInt64
+	}
+	return t + d
+}
+
 // stateEvent is what the timer goroutine sends when the clock has reached
-// the pending deadline. It carries nothing: the loop reads the clock.
-type stateEvent struct{}
+// the pending deadline. It carries nothing: the loop reads the clock. It is
+// an alias so that a ctx.Done() channel can be receive's events too, as
+// TakeUntil's stop is.
+type stateEvent = struct{}
 
 // periodTimer wakes one Process loop when the clock reaches the deadline of
 // what is pending. Its events channel is written by a goroutine that the

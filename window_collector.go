@@ -94,7 +94,7 @@ type windowGroupKey struct {
 // if nobody is reading.
 func (c *WindowCollector[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan WindowCollection[T] {
 	out := make(chan WindowCollection[T])
-	lp := newLoop(ctx, "WindowCollector", nil, in, out)
+	lp := newLoop(ctx, "WindowCollector.Process", nil, in, out)
 	go func() {
 		defer lp.exit()
 		defer close(out)

@@ -22,6 +22,10 @@ import (
 // lastActivity + gap, window_type "session", window_size 0, window_gap,
 // session_key). Sessions that end together go out in the order they were
 // opened. Error Results are windowed like successes and extend sessions.
+// An item on which keyFunc panics cannot be keyed, so it joins no session:
+// it goes out at once, after any session that had ended before it came, as
+// an error Result named by the processor whose Err says keyFunc panicked
+// and with what, and the stream goes on.
 //
 // A session under steady activity never ends, and the number of keys is not
 // bounded: memory follows the live sessions and their items.
@@ -46,9 +50,9 @@ func NewSessionWindow[T any](keyFunc func(Result[T]) string, clock Clock) *Sessi
 	return &SessionWindow[T]{name: "session-window", clock: clock, keyFunc: keyFunc, gap: 30 * time.Minute}
 }
 
-// WithGap sets the inactivity gap that ends a session and returns w. It
-// panics if gap <= 0. A Process call already running keeps the gap it
-// started with.
+// WithGap sets the inactivity gap that ends a session and returns the
+// SessionWindow. It panics if gap <= 0. A Process call already running keeps
+// the gap it started with.
 func (w *SessionWindow[T]) WithGap(gap time.Duration) *SessionWindow[T] {
 	if gap <= 0 {
 		panic(fmt.Sprintf("streamz: SessionWindow.WithGap: gap must be positive, got %v", gap))
@@ -57,7 +61,7 @@ func (w *SessionWindow[T]) WithGap(gap time.Duration) *SessionWindow[T] {
 	return w
 }
 
-// WithName sets the name returned by Name and returns w.
+// WithName sets the name returned by Name and returns the SessionWindow.
 func (w *SessionWindow[T]) WithName(name string) *SessionWindow[T] {
 	w.name = name
 	return w
@@ -66,8 +70,9 @@ func (w *SessionWindow[T]) WithName(name string) *SessionWindow[T] {
 // Name returns the processor's name, "session-window" by default.
 func (w *SessionWindow[T]) Name() string { return w.name }
 
-// WithObserver sets fn to be told what each later Process call does, and
-// returns w. Process reads it when called, so set it before.
+// WithObserver sets fn, an observer called as [Event] describes, to be told
+// what each later Process call does, and returns the SessionWindow. Process
+// reads it when called, so set it before.
 //
 // A Process call reports, under its Name: EventEmit once per session sent,
 // with Reason ReasonSessionGap (the clock reached lastActivity + gap) or
@@ -81,11 +86,6 @@ func (w *SessionWindow[T]) Name() string { return w.name }
 // EventCancel is reported when ctx ends, with Count the Results held or
 // being sent, which are lost; and EventClose last, after every timer is
 // done, just before the output is closed.
-//
-// fn runs synchronously on the processor's goroutine, one event at a time
-// and in the order things happen, so a slow fn slows the stream. A nil fn
-// means none, and costs nothing. A panic in fn is not recovered: like a
-// panic in any goroutine, it ends the program.
 func (w *SessionWindow[T]) WithObserver(fn func(Event)) *SessionWindow[T] {
 	w.observer = fn
 	return w
@@ -115,7 +115,7 @@ type session[T any] struct {
 func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	gap, keyFunc := w.gap, w.keyFunc
 	out := make(chan Result[T])
-	lp := newLoop(ctx, "SessionWindow", w.clock, in, out)
+	lp := newLoop(ctx, "SessionWindow.Process", w.clock, in, out)
 	rep := newEventReporter(w.observer, w.name, w.clock)
 	timer := newPeriodTimer(w.clock)
 	timer.rep = rep
@@ -157,12 +157,13 @@ func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 		}
 		// cancelled reports the end of ctx with the Results still held: in
 		// the sessions being emitted (an emitted one holds none, one cut
-		// short holds what it did not send) and in the open ones.
-		cancelled := func() {
+		// short holds what it did not send), in the open ones, and the
+		// sending Results being sent outside any session.
+		cancelled := func(sending int) {
 			if rep == nil {
 				return
 			}
-			n := 0
+			n := sending
 			for _, s := range due {
 				n += len(s.items)
 			}
@@ -185,13 +186,13 @@ func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 			for _, s := range due {
 				key := s.key
 				boxes := windowBoxes{
-					start: timer.base.Add(s.start), end: timer.base.Add(s.last + gap),
+					start: timer.base.Add(s.start), end: timer.base.Add(deadlineAfter(s.last, gap)),
 					typ: string(WindowTypeSession), size: time.Duration(0), gap: gapBox, key: key,
 				}
 				n := len(s.items)
 				if sent := emitWindow(lp, out, s.items, &boxes); sent < n {
 					s.items = s.items[sent:]
-					cancelled()
+					cancelled(0)
 					return false
 				}
 				bufs.put(s.items)
@@ -206,7 +207,7 @@ func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 		// emitDue emits every session whose gap has passed by now, and
 		// re-arms the timer for the next session's end, if any.
 		emitDue := func(now time.Duration) bool {
-			for head != nil && now >= head.last+gap {
+			for head != nil && now >= deadlineAfter(head.last, gap) {
 				s := head
 				unlink(s)
 				delete(byKey, s.key)
@@ -218,7 +219,7 @@ func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 			if head == nil {
 				timer.disarmAt(now)
 			} else {
-				timer.schedule(head.last+gap, now)
+				timer.schedule(deadlineAfter(head.last, gap), now)
 			}
 			return emitDueSessions(ReasonSessionGap, now)
 		}
@@ -227,7 +228,7 @@ func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 			r, ok, gotEvent, stop := receive(lp, timer.events, in)
 			switch {
 			case stop:
-				cancelled()
+				cancelled(0)
 				return
 			case gotEvent:
 				timer.taken()
@@ -256,7 +257,14 @@ func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 				if !emitDue(now) {
 					return
 				}
-				key := keyFunc(r)
+				key, err := sessionKey(keyFunc, r)
+				if err != nil {
+					if !send(lp, out, keyFuncFailed(r, err, w.name)) {
+						cancelled(1)
+						return
+					}
+					continue
+				}
 				s := byKey[key]
 				wasIdle, moved := head == nil, false
 				if s == nil {
@@ -279,10 +287,26 @@ func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 				// timer needs scheduling only when nothing was pending, or
 				// when this item moved the first session's end.
 				if wasIdle || moved {
-					timer.schedule(head.last+gap, now)
+					timer.schedule(deadlineAfter(head.last, gap), now)
 				}
 			}
 		}
 	}()
 	return out
+}
+
+// sessionKey calls keyFunc, turning a panic into an error.
+func sessionKey[T any](keyFunc func(Result[T]) string, r Result[T]) (key string, err error) {
+	defer recoverUserPanic("keyFunc panicked", &err)
+	return keyFunc(r), nil
+}
+
+// keyFuncFailed is the error Result for r, on which keyFunc panicked with
+// err: it keeps r's item and metadata.
+func keyFuncFailed[T any](r Result[T], err error, name string) Result[T] {
+	item := r.value
+	if r.err != nil {
+		item = r.err.Item
+	}
+	return Result[T]{metadata: r.metadata, err: NewStreamError(item, err, name)}
 }

@@ -40,7 +40,7 @@ func NewTumblingWindow[T any](size time.Duration, clock Clock) *TumblingWindow[T
 	return &TumblingWindow[T]{name: "tumbling-window", clock: clock, size: size}
 }
 
-// WithName sets the name returned by Name and returns w.
+// WithName sets the name returned by Name and returns the TumblingWindow.
 func (w *TumblingWindow[T]) WithName(name string) *TumblingWindow[T] {
 	w.name = name
 	return w
@@ -49,8 +49,9 @@ func (w *TumblingWindow[T]) WithName(name string) *TumblingWindow[T] {
 // Name returns the processor's name, "tumbling-window" by default.
 func (w *TumblingWindow[T]) Name() string { return w.name }
 
-// WithObserver sets fn to be told what each later Process call does, and
-// returns w. Process reads it when called, so set it before.
+// WithObserver sets fn, an observer called as [Event] describes, to be told
+// what each later Process call does, and returns the TumblingWindow. Process
+// reads it when called, so set it before.
 //
 // A Process call reports, under its Name: EventEmit once per window sent,
 // with Reason ReasonWindowEnd (the clock reached its End) or ReasonClose
@@ -63,11 +64,6 @@ func (w *TumblingWindow[T]) Name() string { return w.name }
 // EventCancel when ctx ends, with Count the Results held or being sent,
 // which are lost; and EventClose last, after every timer is done, just
 // before the output is closed.
-//
-// fn runs synchronously on the processor's goroutine, one event at a time
-// and in the order things happen, so a slow fn slows the stream. A nil fn
-// means none, and costs nothing. A panic in fn is not recovered: like a
-// panic in any goroutine, it ends the program.
 func (w *TumblingWindow[T]) WithObserver(fn func(Event)) *TumblingWindow[T] {
 	w.observer = fn
 	return w
@@ -91,7 +87,7 @@ func (w *TumblingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-
 // none.
 func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], size time.Duration, slide *time.Duration, rep *eventReporter) <-chan Result[T] {
 	out := make(chan Result[T])
-	lp := newLoop(ctx, "TumblingWindow", clock, in, out)
+	lp := newLoop(ctx, "TumblingWindow.Process", clock, in, out)
 	// The anchor is read here, before Process returns, so that a test that
 	// moves the clock right after Process sees the grid it expects.
 	timer := newPeriodTimer(clock)
@@ -107,11 +103,13 @@ func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], s
 			boxes.typ, boxes.slide = string(WindowTypeSliding), *slide
 		}
 		var items []Result[T]
-		var end time.Duration // of the current window, since the timer's base
+		// The current window's Start and End, since the timer's base. End
+		// is kept apart from Start + size because it saturates.
+		var start, end time.Duration
 		// emit sends the current window, which went out for reason when
 		// the clock read now. It reports false if ctx ended during a send.
 		emit := func(reason string, now time.Duration) bool {
-			boxes.start, boxes.end = timer.base.Add(end-size), timer.base.Add(end)
+			boxes.start, boxes.end = timer.base.Add(start), timer.base.Add(end)
 			timer.disarmAt(now)
 			n := len(items)
 			if sent := emitWindow(lp, out, items, &boxes); sent < n {
@@ -160,7 +158,8 @@ func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], s
 					return
 				}
 				if len(items) == 0 {
-					end = (now/size + 1) * size
+					start = now / size * size
+					end = deadlineAfter(start, size)
 					timer.schedule(end, now)
 				}
 				if len(items) == cap(items) {

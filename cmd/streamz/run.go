@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zoobzio/streamz"
 )
@@ -26,12 +29,16 @@ const usageText = `streamz: time-based line filters for shell pipelines.
 
 Usage:
   streamz [-v] <command> [flags] [arguments]
-  streamz <command> -h
+  streamz <command> -h      (or: streamz help <command>)
+  streamz -version
 
   -v  also write what the processor does to stderr, one line per event:
       each line written or dropped and why, a held line replaced by a newer
-      one, its timer's life, the end of the run. For example:
+      one, its timer's life, the end of the run. It may also follow the
+      command. For example:
       level=INFO msg=streamz processor=throttle kind=drop reason=cooldown count=1 at=...
+  -version
+      print the version streamz was built from, and the Go version.
 
 Commands:
   demo
@@ -55,21 +62,31 @@ Commands:
 
   batch [-size N] [-latency DURATION] [-sep STRING | -json]
       Group lines and write each group as one line: when it holds N lines,
-      or DURATION after its first line, whichever comes first.
+      or DURATION after its first line, whichever comes first. With -json,
+      a byte that is not valid UTF-8 is written as U+FFFD.
       example: tail -f app.log | streamz batch -size 500 -latency 2s
+
+  migrate [-l] [-w] PATH ...
+      Rewrite Go files from github.com/zoobzio/clockz's clock to streamz's
+      own, as gofmt rewrites: print a diff, or with -l list the files that
+      would change, or with -w write them. PATH is a file, a folder or
+      folder/...; a clockz use with no streamz equivalent is reported, and
+      the exit status is then 1. See "streamz migrate -h".
+      example: streamz migrate -w ./...
 
 Filters read stdin and write stdout, one item per line, and write each item
 as soon as it is ready. A line ends at "\n" or "\r\n", which is not part
 of the item; a last line without an end still counts. Lines may be of any
 length. At the end of input, and on SIGINT or SIGTERM, the pending line or
-batch is written before exit; a second signal ends at once.
+batch is written before exit (after a signal, if stdout takes it within
+10s); a second signal ends at once.
 
 DURATION is a Go duration such as 300ms, 1.5s or 2m. A zero DURATION turns
 the delay off (throttle and debounce pass every line; batch goes by size
 only). A negative DURATION is an error.
 
 Exit status: 0 success, also after SIGINT or SIGTERM; 1 read or write
-error; 2 usage error.
+error; 2 usage error, reported in one line on stderr.
 `
 
 // run is the whole command without the process around it: main gives it
@@ -82,30 +99,69 @@ error; 2 usage error.
 // their own, so that the library's flush at end of input, not its cancel,
 // decides what happens to the pending item.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock) int {
-	// observe is the processors' observer: none, unless -v.
-	var observe func(streamz.Event)
+	// -v before the command; each command also takes it after.
+	verbose := false
 	if len(args) > 0 && (args[0] == "-v" || args[0] == "--v") {
-		observe = verboseObserver(stderr)
+		verbose = true
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		fmt.Fprint(stderr, "streamz: no command given\n\n", usageText)
-		return exitUsage
+		return usageError(stderr, "streamz", "no command given", "streamz -h")
 	}
 	name, args := args[0], args[1:]
 	switch name {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
 		fmt.Fprint(stdout, usageText)
 		return exitOK
+	case "help":
+		return runHelp(ctx, args, stdin, stdout, stderr, clock)
+	case "-version", "--version":
+		fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
+		return exitOK
 	case "demo":
-		return runDemo(ctx, args, stdout, stderr, clock, observe)
+		return runDemo(ctx, args, stdout, stderr, clock, verbose)
 	case "throttle", "debounce":
-		return runTimed(ctx, name, args, stdin, stdout, stderr, clock, observe)
+		return runTimed(ctx, name, args, stdin, stdout, stderr, clock, verbose)
 	case "batch":
-		return runBatch(ctx, args, stdin, stdout, stderr, clock, observe)
+		return runBatch(ctx, args, stdin, stdout, stderr, clock, verbose)
+	case "migrate":
+		return runMigrate(args, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "streamz: unknown command %q\n\n%s", name, usageText)
+	return usageError(stderr, "streamz", fmt.Sprintf("unknown command %q", name), "streamz -h")
+}
+
+// usageError reports a usage error as one line on stderr, prefixed by who,
+// followed by where to read the usage, and returns the usage status.
+func usageError(stderr io.Writer, who, msg, help string) int {
+	fmt.Fprintf(stderr, "%s: %s\nRun '%s' for usage.\n", who, msg, help)
 	return exitUsage
+}
+
+// runHelp prints the usage, or with a command, that command's usage, as
+// "streamz CMD -h" does.
+func runHelp(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock) int {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	case len(args) > 1:
+		return usageError(stderr, "streamz help", fmt.Sprintf("unexpected argument %q after the command", args[1]), "streamz -h")
+	}
+	if _, ok := commands[args[0]]; !ok {
+		return usageError(stderr, "streamz help", fmt.Sprintf("unknown command %q", args[0]), "streamz -h")
+	}
+	return run(ctx, []string{args[0], "-h"}, stdin, stdout, stderr, clock)
+}
+
+// versionLine returns what -version prints: the version of the module
+// streamz was built from, as the go command stamped it ("(devel)" when it
+// had none to stamp), and the Go version.
+func versionLine(info *debug.BuildInfo, ok bool) string {
+	v := "(unknown)"
+	if ok && info.Main.Version != "" {
+		v = info.Main.Version
+	}
+	return "streamz " + v + " " + runtime.Version()
 }
 
 // verboseObserver returns the observer of -v: one slog text line per event
@@ -132,10 +188,23 @@ type command struct {
 	example  string
 }
 
+// verboseFlag defines -v on fs, for the commands, which take it after
+// their name as well as before.
+func verboseFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("v", false, "also write what the processor does to stderr, one line per event\n(as \"streamz -v\" does)")
+}
+
+// observer returns the processors' observer: none, unless -v.
+func observer(verbose bool, stderr io.Writer) func(streamz.Event) {
+	if !verbose {
+		return nil
+	}
+	return verboseObserver(stderr)
+}
+
 // parse parses args with fs. It returns ok=false and the exit status when
 // the command must stop there: after -h, which prints the usage on stdout
-// and succeeds, or after a bad flag, which prints the error and the usage on
-// stderr.
+// and succeeds, or after a bad flag, which reports a usage error.
 func (c command) parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (ok bool, status int) {
 	// The FlagSet prints nothing itself, so that -h can go to stdout and
 	// errors to stderr.
@@ -147,16 +216,14 @@ func (c command) parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer
 		return false, exitOK
 	}
 	if err != nil {
-		return false, c.fail(fs, stderr, err.Error())
+		return false, c.fail(stderr, err.Error())
 	}
 	return true, exitOK
 }
 
-// fail prints msg and the usage on stderr and returns the usage status.
-func (c command) fail(fs *flag.FlagSet, stderr io.Writer, msg string) int {
-	fmt.Fprintf(stderr, "streamz %s: %s\n\n", c.name, msg)
-	c.usage(fs, stderr)
-	return exitUsage
+// fail reports the usage error msg and returns the usage status.
+func (c command) fail(stderr io.Writer, msg string) int {
+	return usageError(stderr, "streamz "+c.name, msg, "streamz "+c.name+" -h")
 }
 
 func (c command) usage(fs *flag.FlagSet, w io.Writer) {
@@ -211,18 +278,20 @@ var commands = map[string]command{
 		about:    "Groups lines into batches and writes each batch as one line: its lines\njoined by -sep, or a JSON array of strings with -json. A batch is written\nwhen it holds -size lines, or -latency after its first line arrived,\nwhichever comes first. At the end of input, or on SIGINT or SIGTERM, the\npartial batch is written at once.",
 		example:  "tail -f app.log | streamz batch -size 500 -latency 2s",
 	},
+	"migrate": migrateCommand,
 }
 
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock streamz.Clock, observe func(streamz.Event)) int {
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock streamz.Clock, verbose bool) int {
 	c := commands["demo"]
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	v := verboseFlag(fs)
 	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if fs.NArg() > 0 {
-		return c.fail(fs, stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+		return c.fail(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	if err := demo(ctx, clock, stdout, observe); err != nil {
+	if err := demo(ctx, clock, stdout, observer(verbose || *v, stderr)); err != nil {
 		fmt.Fprintf(stderr, "streamz demo: %v\n", err)
 		return exitIO
 	}
@@ -231,9 +300,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock
 
 // runTimed runs throttle or debounce, which take a single duration and
 // their edge options.
-func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, observe func(streamz.Event)) int {
+func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, verbose bool) int {
 	c := commands[name]
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	v := verboseFlag(fs)
 	var trailing, leading *bool
 	var maxWait *time.Duration
 	if name == "throttle" {
@@ -242,11 +312,16 @@ func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, 
 		leading = fs.Bool("leading", false, "also write the first line of each burst at once")
 		maxWait = fs.Duration("max-wait", 0, "while lines keep coming, write the held line at least once per\n`DURATION`; 0 means no limit, and less than the debounce DURATION\ncounts as it")
 	}
+	// The flag package would take a negative DURATION, such as -1s, for an
+	// undefined flag.
+	if d, ok := negativeDuration(fs, args); ok {
+		return c.fail(stderr, fmt.Sprintf("bad DURATION %v: must not be negative", d))
+	}
 	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if fs.NArg() == 0 {
-		return c.fail(fs, stderr, "missing DURATION")
+		return c.fail(stderr, "missing DURATION")
 	}
 	arg := fs.Arg(0)
 	// The flag package stops at the first argument that is not a flag;
@@ -255,54 +330,56 @@ func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, 
 		return status
 	}
 	if fs.NArg() > 0 {
-		return c.fail(fs, stderr, fmt.Sprintf("unexpected argument %q after DURATION", fs.Arg(0)))
+		return c.fail(stderr, fmt.Sprintf("unexpected argument %q after DURATION", fs.Arg(0)))
 	}
 	d, err := time.ParseDuration(arg)
 	if err != nil {
-		return c.fail(fs, stderr, fmt.Sprintf("bad DURATION: %v", err))
+		return c.fail(stderr, fmt.Sprintf("bad DURATION: %v", err))
 	}
 	if d < 0 {
-		return c.fail(fs, stderr, fmt.Sprintf("bad DURATION %v: must not be negative", d))
+		return c.fail(stderr, fmt.Sprintf("bad DURATION %v: must not be negative", d))
 	}
 	if maxWait != nil && *maxWait < 0 {
-		return c.fail(fs, stderr, fmt.Sprintf("bad -max-wait %v: must not be negative", *maxWait))
+		return c.fail(stderr, fmt.Sprintf("bad -max-wait %v: must not be negative", *maxWait))
 	}
 
+	observe := observer(verbose || *v, stderr)
 	var process func(context.Context, <-chan streamz.Result[string]) <-chan streamz.Result[string]
 	if name == "throttle" {
 		process = streamz.NewThrottle[string](d, clock).WithTrailing(*trailing).WithObserver(observe).Process
 	} else {
 		process = streamz.NewDebounce[string](d, clock).WithLeading(*leading).WithMaxWait(*maxWait).WithObserver(observe).Process
 	}
-	return filter(ctx, stdin, stdout, stderr, name, process, func(w *bufio.Writer, line string) error {
+	return filter(ctx, stdin, stdout, stderr, clock, name, process, func(w *bufio.Writer, line string) error {
 		w.WriteString(line)
 		return w.WriteByte('\n')
 	})
 }
 
-func runBatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, observe func(streamz.Event)) int {
+func runBatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, verbose bool) int {
 	c := commands["batch"]
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
+	v := verboseFlag(fs)
 	size := fs.Int("size", 100, "write a batch once it holds `N` lines; at least 1")
 	latency := fs.Duration("latency", time.Second, "write a batch once this `DURATION` has passed since its first line;\n0 means by size only")
 	sep := fs.String("sep", "\t", "join a batch's lines with `STRING`, taken literally")
-	asJSON := fs.Bool("json", false, "write each batch as a JSON array of strings")
+	asJSON := fs.Bool("json", false, "write each batch as a JSON array of strings, in which a byte that\nis not valid UTF-8 is written as U+FFFD, the replacement character")
 	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if fs.NArg() > 0 {
-		return c.fail(fs, stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+		return c.fail(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
 	if *size < 1 {
-		return c.fail(fs, stderr, fmt.Sprintf("bad -size %d: must be at least 1", *size))
+		return c.fail(stderr, fmt.Sprintf("bad -size %d: must be at least 1", *size))
 	}
 	if *latency < 0 {
-		return c.fail(fs, stderr, fmt.Sprintf("bad -latency %v: must not be negative", *latency))
+		return c.fail(stderr, fmt.Sprintf("bad -latency %v: must not be negative", *latency))
 	}
 	sepSet := false
 	fs.Visit(func(f *flag.Flag) { sepSet = sepSet || f.Name == "sep" })
 	if sepSet && *asJSON {
-		return c.fail(fs, stderr, "-sep and -json cannot be used together")
+		return c.fail(stderr, "-sep and -json cannot be used together")
 	}
 
 	write := func(w *bufio.Writer, batch []string) error {
@@ -316,128 +393,110 @@ func runBatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	if *asJSON {
 		write = func(w *bufio.Writer, batch []string) error {
+			for i, line := range batch {
+				batch[i] = validUTF8(line)
+			}
 			enc := json.NewEncoder(w) // Encode ends the array with "\n"
 			enc.SetEscapeHTML(false)
 			return enc.Encode(batch)
 		}
 	}
-	b := streamz.NewBatcher[string](streamz.BatchConfig{MaxSize: *size, MaxLatency: *latency}, clock).WithObserver(observe)
-	return filter(ctx, stdin, stdout, stderr, "batch", b.Process, write)
+	b := streamz.NewBatcher[string](streamz.BatchConfig{MaxSize: *size, MaxLatency: *latency}, clock).WithObserver(observer(verbose || *v, stderr))
+	return filter(ctx, stdin, stdout, stderr, clock, "batch", b.Process, write)
 }
+
+// validUTF8 returns s with each byte that is not part of valid UTF-8
+// replaced by U+FFFD. encoding/json replaces such bytes too, but writes the
+// replacement as the escape \ufffd or as the character itself depending
+// on how it was built, and a U+FFFD that was in the input as the character:
+// replacing them first gives one spelling, the character, always.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s { // an invalid byte reads as one utf8.RuneError
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// negativeDuration returns the first argument that is a negative duration
+// where the flag package would look for a flag: not the value of a flag
+// such as -max-wait, nor after "--".
+func negativeDuration(fs *flag.FlagSet, args []string) (time.Duration, bool) {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			break
+		}
+		if !strings.HasPrefix(arg, "-") {
+			continue
+		}
+		if d, err := time.ParseDuration(arg); err == nil && d < 0 {
+			return d, true
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if f := fs.Lookup(name); f != nil && !hasValue && !isBoolFlag(f) {
+			i++ // the flag's value
+		}
+	}
+	return 0, false
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// shutdownGrace is how long, after SIGINT or SIGTERM, the processors may
+// take to hand over what they hold before it is dropped. They hand it over
+// at once; what can take long is stdout taking it.
+const shutdownGrace = 10 * time.Second
 
 // filter runs process over the lines of stdin and writes each output item
 // to stdout with write, flushing after every item.
 //
-// Three goroutines take part: a reader, which turns stdin into lines; this
-// one, which hands the lines to the processor; and a writer, which drains
-// the processor's output to stdout. The reader is on its own because a read
-// from stdin cannot be interrupted: this goroutine can then stop at a signal
-// (ctx) while the reader is still blocked. Ending input, whether at EOF, on
-// a signal or after a read error, closes the processor's input, so that the
-// processor writes what is pending and closes its output.
-//
-// The reader ends once stdin returns from its current read. In the real
-// program the process exits first; in tests, the test closes its stdin.
-func filter[O any](ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, name string,
+// It shuts down as the README's "Building a service" teaches: the processor
+// and the line source run under procCtx, which ends only shutdownGrace
+// after the signal (ctx), and the signal goes to TakeUntil alone, which
+// then ends the processor's input, so that the processor writes what is
+// pending and closes its output. The end of input and a read error end it
+// the same way. A Read blocked on stdin when the signal comes is left to
+// return in the background: in the real program the process exits first;
+// in tests, the test closes its stdin.
+func filter[O any](ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, name string,
 	process func(context.Context, <-chan streamz.Result[string]) <-chan streamz.Result[O],
 	write func(*bufio.Writer, O) error,
 ) int {
-	// Not derived from ctx: a signal must not make the processor drop what
-	// is pending. It is cancelled only when writing fails, to stop early.
-	procCtx, stopProc := context.WithCancel(context.Background())
+	procCtx, stopProc := streamz.WithGrace(ctx, shutdownGrace, clock)
 	defer stopProc()
-	in := make(chan streamz.Result[string])
-	out := process(procCtx, in)
-
-	writeErr := make(chan error, 1)
-	go func() {
-		w := bufio.NewWriter(stdout)
-		var err error
-		for r := range out {
-			if err != nil {
-				continue // stopProc has been called; drain until out closes
-			}
-			if r.IsError() { // not expected: only successes are sent
-				err = r.Error()
-			} else if err = write(w, r.Value()); err == nil {
-				err = w.Flush()
-			}
-			if err != nil {
-				stopProc()
-			}
-		}
-		writeErr <- err
-	}()
-
-	readDone := make(chan struct{})
-	defer close(readDone)
-	lines := make(chan string)
-	readErr := make(chan error, 1)
-	go readLines(stdin, lines, readErr, readDone)
-
-feed:
-	for {
-		select {
-		case <-ctx.Done():
-			break feed
-		case <-procCtx.Done():
-			break feed
-		case line, ok := <-lines:
-			if !ok {
-				break feed
-			}
-			// A line already read is handed over even if a signal comes
-			// meanwhile; only a write failure stops it.
-			select {
-			case in <- streamz.NewSuccess(line):
-			case <-procCtx.Done():
-				break feed
-			}
-		}
-	}
-	close(in)
+	lines := streamz.NewTakeUntil[string](ctx).Process(procCtx, streamz.FromLines(procCtx, stdin, 0))
 
 	status := exitOK
-	select {
-	case err := <-readErr:
-		fmt.Fprintf(stderr, "streamz %s: reading input: %v\n", name, err)
-		status = exitIO
-	default:
+	w := bufio.NewWriter(stdout)
+	var writeErr error
+	for item, err := range streamz.All(process(procCtx, lines)) {
+		switch {
+		case writeErr != nil:
+			continue // stopProc has been called; drain until the output closes
+		case err != nil: // only a read error: every line is sent as a success
+			fmt.Fprintf(stderr, "streamz %s: reading input: %v\n", name, errors.Unwrap(err))
+			status = exitIO
+			continue
+		}
+		if writeErr = write(w, item); writeErr == nil {
+			writeErr = w.Flush()
+		}
+		if writeErr != nil {
+			// Stop early: the processor drops what it holds.
+			stopProc()
+		}
 	}
-	if err := <-writeErr; err != nil {
-		fmt.Fprintf(stderr, "streamz %s: writing output: %v\n", name, err)
+	if writeErr != nil {
+		fmt.Fprintf(stderr, "streamz %s: writing output: %v\n", name, writeErr)
 		status = exitIO
 	}
 	return status
-}
-
-// readLines sends each line of r on lines, without its "\n" or "\r\n", and
-// closes lines at the end of r. A read error other than io.EOF is sent on
-// errc, which must have room for it, before lines is closed. It gives up
-// when done is closed.
-//
-// bufio.Reader.ReadString grows its result as far as the line needs, so
-// lines of any length pass; bufio.Scanner would stop at its token limit.
-func readLines(r io.Reader, lines chan<- string, errc chan<- error, done <-chan struct{}) {
-	defer close(lines)
-	br := bufio.NewReaderSize(r, 64<<10)
-	for {
-		line, err := br.ReadString('\n')
-		if len(line) > 0 {
-			if strings.HasSuffix(line, "\n") {
-				line = strings.TrimSuffix(line[:len(line)-1], "\r")
-			}
-			select {
-			case lines <- line:
-			case <-done:
-				return
-			}
-		}
-		if err != nil {
-			if err != io.EOF {
-				errc <- err
-			}
-			return
-		}
-	}
 }
