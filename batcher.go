@@ -88,10 +88,8 @@ func (b *Batcher[T]) WithObserver(fn func(Event)) *Batcher[T] {
 func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[[]T] {
 	out := make(chan Result[[]T])
 	s := &batchLoop[T]{out: out, maxSize: b.config.MaxSize, maxLatency: b.config.MaxLatency}
-	s.init(ctx, b.clock, newEventReporter(b.observer, b.Name(), b.clock), in, out)
 	s.untimed = s.maxLatency == 0
-	go runClocked(&s.clockLoop, s, in, out)
-	return out
+	return startClocked(ctx, b.clock, newEventReporter(b.observer, b.Name(), b.clock), s, in, out)
 }
 
 // batchLoop is the state of one Batcher.Process call. The timer is armed

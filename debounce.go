@@ -164,16 +164,11 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 	out := make(chan Result[T])
 	rep := newEventReporter(db.observer, db.Name(), clock)
 	if d > 0 && (cfg.leading || cfg.maxWait > 0) {
-		s := &debounceWithEdges[T]{out: out, d: d, cfg: cfg}
-		s.init(ctx, clock, rep, in, out)
-		go runClocked(&s.clockLoop, s, in, out)
-		return out
+		return startClocked(ctx, clock, rep, &debounceWithEdges[T]{out: out, d: d, cfg: cfg}, in, out)
 	}
 	s := &debounceTrailing[T]{out: out, d: d}
-	s.init(ctx, clock, rep, in, out)
 	s.untimed = d <= 0
-	go runClocked(&s.clockLoop, s, in, out)
-	return out
+	return startClocked(ctx, clock, rep, s, in, out)
 }
 
 // debounceTrailing is the state of a Debounce with the trailing edge only

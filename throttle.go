@@ -128,16 +128,11 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 	out := make(chan Result[T])
 	rep := newEventReporter(th.observer, th.Name(), clock)
 	if trailing && d > 0 {
-		s := &throttleTrailing[T]{out: out, d: d, leading: leading}
-		s.init(ctx, clock, rep, in, out)
-		go runClocked(&s.clockLoop, s, in, out)
-		return out
+		return startClocked(ctx, clock, rep, &throttleTrailing[T]{out: out, d: d, leading: leading}, in, out)
 	}
 	s := &throttleLeading[T]{out: out, d: d}
-	s.init(ctx, clock, rep, in, out)
 	s.untimed = d <= 0
-	go runClocked(&s.clockLoop, s, in, out)
-	return out
+	return startClocked(ctx, clock, rep, s, in, out)
 }
 
 // throttleLeading is the state of a Throttle with the leading edge only, or

@@ -215,6 +215,8 @@ type clocked[T any] interface {
 	// held is how many items a cancel now loses: what EventCancel counts,
 	// besides an item that deliver could not send.
 	held() int
+	// driver is promoted from the embedded clockLoop.
+	driver() *clockLoop
 }
 
 // heldCount is held for a processor that holds at most one item.
@@ -226,8 +228,8 @@ func heldCount(holding bool) int {
 }
 
 // clockLoop is the state runClocked keeps for one Process call. A
-// processor embeds it in its own state, calls init in Process, and starts
-// runClocked with itself as the clocked.
+// processor embeds it in its own state and starts the loop with
+// startClocked.
 type clockLoop struct {
 	lp    *loop
 	rep   *eventReporter // nil when the processor has no observer
@@ -240,14 +242,22 @@ type clockLoop struct {
 	lost int
 }
 
-// init prepares the loop of one Process call, timed by clock and observed
-// through rep; chans are every channel the loop reads or writes, as for
-// newLoop. It must be called in Process, before the goroutine starts.
-func (c *clockLoop) init(ctx context.Context, clock Clock, rep *eventReporter, chans ...any) {
-	c.lp = newLoop(ctx, clock, chans...)
+// driver returns c; embedding clockLoop gives a processor's state this
+// method, through which runClocked finds the state it keeps.
+func (c *clockLoop) driver() *clockLoop { return c }
+
+// startClocked starts the loop of one Process call of p, from in to out,
+// timed by clock and observed through rep, and returns out. It must be
+// called in Process: it registers the loop for settling and reads the
+// timer's base before returning.
+func startClocked[T, O any](ctx context.Context, clock Clock, rep *eventReporter, p clocked[T], in <-chan Result[T], out chan O) <-chan O {
+	c := p.driver()
+	c.lp = newLoop(ctx, clock, in, out)
 	c.rep = rep
 	c.timer = newPeriodTimer(clock)
 	c.timer.rep = rep
+	go runClocked(c, p, in, out)
+	return out
 }
 
 // now reads the clock, unless the loop is untimed.

@@ -116,9 +116,7 @@ func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 	out := make(chan Result[T])
 	s := &sessionLoop[T]{out: out, gap: w.gap, gapBox: any(w.gap), keyFunc: w.keyFunc,
 		byKey: make(map[string]*session[T])}
-	s.init(ctx, w.clock, newEventReporter(w.observer, w.name, w.clock), in, out)
-	go runClocked(&s.clockLoop, s, in, out)
-	return out
+	return startClocked(ctx, w.clock, newEventReporter(w.observer, w.name, w.clock), s, in, out)
 }
 
 // sessionLoop is the state of one SessionWindow.Process call. The timer is

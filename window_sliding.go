@@ -116,9 +116,7 @@ func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 	out := make(chan Result[T])
 	s := &slidingLoop[T]{out: out, size: size, slide: slide,
 		boxes: windowBoxes{typ: string(WindowTypeSliding), size: size, slide: slide}}
-	s.init(ctx, w.clock, rep, in, out)
-	go runClocked(&s.clockLoop, s, in, out)
-	return out
+	return startClocked(ctx, w.clock, rep, s, in, out)
 }
 
 // slidingLoop is the state of one SlidingWindow.Process call with slide !=

@@ -95,11 +95,10 @@ func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], s
 	if slide != nil {
 		s.boxes.typ, s.boxes.slide = string(WindowTypeSliding), *slide
 	}
-	// The anchor is read here, before Process returns, so that a test that
-	// moves the clock right after Process sees the grid it expects.
-	s.init(ctx, clock, rep, in, out)
-	go runClocked(&s.clockLoop, s, in, out)
-	return out
+	// The anchor, the timer's base, is read before Process returns, so
+	// that a test that moves the clock right after Process sees the grid
+	// it expects.
+	return startClocked(ctx, clock, rep, s, in, out)
 }
 
 // gridLoop is the state of one processGrid call. The timer is armed
