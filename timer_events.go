@@ -23,7 +23,9 @@ import (
 // or has since moved later, finds nothing due and at most re-arms the timer
 // for what remains. This is what makes the processors deterministic under a
 // FakeClock or testing/synctest, where a test can move time and send an
-// input without waiting for the event to be taken.
+// input without waiting for the event to be taken. runClocked applies the
+// rule for every processor with deadlines; each supplies only what its
+// deadlines, inputs and close do (clocked).
 
 // stateEvent is what the timer goroutine sends when the clock has reached
 // the pending deadline. It carries nothing: the loop reads the clock.
