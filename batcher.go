@@ -99,10 +99,22 @@ type batchLoop[T any] struct {
 	out        chan<- Result[[]T]
 	maxSize    int
 	maxLatency time.Duration
-	// batch gathers the current batch in a buffer reused from batch to
-	// batch; emit copies it out at its exact length, so each batch costs
-	// one allocation however its length varies.
-	batch []T
+	batch      batchBuffer[T]
+}
+
+// batchBuffer gathers one batch, of a Batcher or of one key of a
+// KeyedBatcher, in a buffer reused from batch to batch; take copies it out
+// at its exact length, so each batch costs one allocation however its
+// length varies.
+type batchBuffer[T any] struct{ items []T }
+
+// take returns the batch and empties the buffer, dropping its references
+// so that the items can be collected once the receiver is done with them.
+func (b *batchBuffer[T]) take() []T {
+	batch := append([]T(nil), b.items...)
+	clear(b.items)
+	b.items = b.items[:0]
+	return batch
 }
 
 func (s *batchLoop[T]) due(now time.Duration) bool { return s.emit(ReasonLatency, now) }
@@ -111,29 +123,27 @@ func (s *batchLoop[T]) input(r Result[T], now time.Duration) bool {
 	if r.IsError() {
 		return deliver(&s.clockLoop, s.out, batchError(r), 1)
 	}
-	s.batch = append(s.batch, r.Value())
-	if len(s.batch) == s.maxSize {
+	s.batch.items = append(s.batch.items, r.Value())
+	if len(s.batch.items) == s.maxSize {
 		return s.emit(ReasonSize, now)
 	}
-	if len(s.batch) == 1 && s.maxLatency > 0 {
+	if len(s.batch.items) == 1 && s.maxLatency > 0 {
 		s.wakeAt(deadlineAfter(now, s.maxLatency), now)
 	}
 	return true
 }
 
 func (s *batchLoop[T]) flush(now time.Duration) bool {
-	return len(s.batch) == 0 || s.emit(ReasonClose, now)
+	return len(s.batch.items) == 0 || s.emit(ReasonClose, now)
 }
 
-func (s *batchLoop[T]) held() int { return len(s.batch) }
+func (s *batchLoop[T]) held() int { return len(s.batch.items) }
 
 // emit sends the batch, which went out for reason when the clock read now
 // (noReading when the loop is untimed).
 func (s *batchLoop[T]) emit(reason string, now time.Duration) bool {
-	n := len(s.batch)
-	r := NewSuccess(append([]T(nil), s.batch...))
-	clear(s.batch) // drop references held by the reused buffer
-	s.batch = s.batch[:0]
+	n := len(s.batch.items)
+	r := NewSuccess(s.batch.take())
 	s.wakeAt(0, now)
 	if !deliver(&s.clockLoop, s.out, r, n) {
 		return false

@@ -154,13 +154,7 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 	// The options are copied here, so that setters called later do not
 	// race with the loop.
 	d, clock := db.duration, db.clock
-	cfg := debounceEdges{leading: db.leading, trailing: db.trailing, maxWait: db.maxWait}
-	if !cfg.leading && !cfg.trailing {
-		panic("streamz: Debounce.Process: WithLeading(false) and WithTrailing(false) leave no edge to emit on")
-	}
-	if cfg.maxWait > 0 && cfg.maxWait < d {
-		cfg.maxWait = d
-	}
+	cfg := newDebounceEdges(d, db.leading, db.trailing, db.maxWait, "Debounce")
 	out := make(chan Result[T])
 	rep := newEventReporter(db.observer, db.Name(), clock)
 	if d > 0 && (cfg.leading || cfg.maxWait > 0) {
@@ -232,47 +226,107 @@ type debounceEdges struct {
 	maxWait           time.Duration // 0 for none; otherwise at least d
 }
 
-// debounceWithEdges is the state of a Debounce with a leading edge or a
-// maxWait, and d > 0.
+// newDebounceEdges checks and copies the options of a Debounce or
+// KeyedDebounce (named by typ) with quiet period d, for Process: it panics
+// if both edges are off, and raises a maxWait shorter than d to d.
+func newDebounceEdges(d time.Duration, leading, trailing bool, maxWait time.Duration, typ string) debounceEdges {
+	requireAnEdge(leading, trailing, typ)
+	if maxWait > 0 && maxWait < d {
+		maxWait = d
+	}
+	return debounceEdges{leading: leading, trailing: trailing, maxWait: maxWait}
+}
+
+// requireAnEdge is the check of the edge options of a Throttle, Debounce,
+// KeyedThrottle or KeyedDebounce (named by typ), in Process.
+func requireAnEdge(leading, trailing bool, typ string) {
+	if !leading && !trailing {
+		panic("streamz: " + typ + ".Process: WithLeading(false) and WithTrailing(false) leave no edge to emit on")
+	}
+}
+
+// debounceBurst is the state of one stream's bursts for a Debounce with a
+// leading edge or a maxWait, and d > 0, or of one key's for KeyedDebounce.
 //
 // One deadline serves both as the pending item's emission time and as the
 // end of the burst: min(last + d, anchor + maxWait), where last is the
 // arrival of the latest success item and anchor the later of the burst's
 // first item and the latest emission. An item that arrives at or after it
-// starts a new burst. The timer is armed for it only while an item is
-// pending for the trailing edge.
-type debounceWithEdges[T any] struct {
-	clockLoop
-	out                    chan<- Result[T]
-	d                      time.Duration
-	cfg                    debounceEdges
+// starts a new burst.
+type debounceBurst[T any] struct {
 	pending                Result[T]
 	hasPending, seen       bool
 	last, anchor, deadline time.Duration // since the timer's base
 }
 
 // bound is the deadline the latest item and anchor give.
-func (s *debounceWithEdges[T]) bound() time.Duration {
-	if s.cfg.maxWait > 0 {
-		return min(deadlineAfter(s.last, s.d), deadlineAfter(s.anchor, s.cfg.maxWait))
+func (b *debounceBurst[T]) bound(d time.Duration, cfg debounceEdges) time.Duration {
+	if cfg.maxWait > 0 {
+		return min(deadlineAfter(b.last, d), deadlineAfter(b.anchor, cfg.maxWait))
 	}
-	return deadlineAfter(s.last, s.d)
+	return deadlineAfter(b.last, d)
 }
 
-// due emits the pending item. The emission happened at the deadline, so
-// that is the new anchor, and the burst goes on until last + d unless an
-// item restarts it.
-func (s *debounceWithEdges[T]) due(now time.Duration) bool {
-	r := s.pending
-	s.pending, s.hasPending = Result[T]{}, false
-	s.wakeAt(0, now)
+// arrive applies success item r, received when the clock read now. It
+// reports whether r goes out at once, on the leading edge, and whether it
+// replaced a pending item; otherwise, with the trailing edge on, r is
+// pending until b.deadline.
+func (b *debounceBurst[T]) arrive(r Result[T], now, d time.Duration, cfg debounceEdges) (leading, coalesced bool) {
+	b.last = now
+	if !b.seen || now >= b.deadline {
+		// A new burst.
+		b.seen, b.anchor = true, now
+		b.deadline = b.bound(d, cfg)
+		if cfg.leading {
+			return true, false
+		}
+	} else {
+		b.deadline = b.bound(d, cfg)
+	}
+	if cfg.trailing {
+		coalesced = b.hasPending
+		b.pending, b.hasPending = r, true
+	}
+	return false, coalesced
+}
+
+// release takes the pending item, whose deadline has come, with the reason
+// it goes out for. The emission happened at the deadline, so that is the
+// new anchor, and the burst goes on until b.deadline unless an item
+// restarts it.
+func (b *debounceBurst[T]) release(d time.Duration, cfg debounceEdges) (Result[T], string) {
+	r := b.take()
 	// The deadline is the quiet period's end unless maxWait's came first.
 	reason := ReasonDeadline
-	if deadlineAfter(s.last, s.d) > s.deadline {
+	if deadlineAfter(b.last, d) > b.deadline {
 		reason = ReasonMaxWait
 	}
-	s.anchor = s.deadline
-	s.deadline = s.bound()
+	b.anchor = b.deadline
+	b.deadline = b.bound(d, cfg)
+	return r, reason
+}
+
+// take takes the pending item.
+func (b *debounceBurst[T]) take() Result[T] {
+	r := b.pending
+	b.pending, b.hasPending = Result[T]{}, false
+	return r
+}
+
+// debounceWithEdges is the state of a Debounce with a leading edge or a
+// maxWait, and d > 0. The timer is armed only while an item is pending for
+// the trailing edge, for the burst's deadline.
+type debounceWithEdges[T any] struct {
+	clockLoop
+	out   chan<- Result[T]
+	d     time.Duration
+	cfg   debounceEdges
+	burst debounceBurst[T]
+}
+
+func (s *debounceWithEdges[T]) due(now time.Duration) bool {
+	r, reason := s.burst.release(s.d, s.cfg)
+	s.wakeAt(0, now)
 	return s.emit(r, reason, now)
 }
 
@@ -280,38 +334,28 @@ func (s *debounceWithEdges[T]) input(r Result[T], now time.Duration) bool {
 	if r.IsError() {
 		return deliver(&s.clockLoop, s.out, r, 1)
 	}
-	s.last = now
-	if !s.seen || now >= s.deadline {
-		// A new burst.
-		s.seen, s.anchor = true, now
-		s.deadline = s.bound()
-		if s.cfg.leading {
-			return s.emit(r, ReasonLeading, now)
-		}
-	} else {
-		s.deadline = s.bound()
+	leading, coalesced := s.burst.arrive(r, now, s.d, s.cfg)
+	if leading {
+		return s.emit(r, ReasonLeading, now)
 	}
-	if s.cfg.trailing {
-		if s.hasPending {
-			s.rep.reportSince(EventCoalesce, "", 1, s.timer.base, now)
-		}
-		s.pending, s.hasPending = r, true
-		s.wakeAt(s.deadline, now)
+	if coalesced {
+		s.rep.reportSince(EventCoalesce, "", 1, s.timer.base, now)
+	}
+	if s.burst.hasPending {
+		s.wakeAt(s.burst.deadline, now)
 	}
 	return true
 }
 
 func (s *debounceWithEdges[T]) flush(now time.Duration) bool {
-	if !s.hasPending {
+	if !s.burst.hasPending {
 		return true
 	}
-	r := s.pending
-	s.pending, s.hasPending = Result[T]{}, false
 	s.wakeAt(0, now)
-	return s.emit(r, ReasonClose, now)
+	return s.emit(s.burst.take(), ReasonClose, now)
 }
 
-func (s *debounceWithEdges[T]) held() int { return heldCount(s.hasPending) }
+func (s *debounceWithEdges[T]) held() int { return heldCount(s.burst.hasPending) }
 
 // emit sends r, which went out for reason when the clock read now, and
 // reports it.

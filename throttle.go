@@ -122,9 +122,7 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 	// The options are copied here, so that setters called later do not
 	// race with the loop.
 	d, clock, leading, trailing := th.duration, th.clock, th.leading, th.trailing
-	if !leading && !trailing {
-		panic("streamz: Throttle.Process: WithLeading(false) and WithTrailing(false) leave no edge to emit on")
-	}
+	requireAnEdge(leading, trailing, "Throttle")
 	out := make(chan Result[T])
 	rep := newEventReporter(th.observer, th.Name(), clock)
 	if trailing && d > 0 {
@@ -135,27 +133,68 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 	return startClocked(ctx, clock, rep, s, in, out)
 }
 
+// throttleCooldown is the state of one stream's cooldowns, for a Throttle
+// with d > 0, or of one key's for KeyedThrottle.
+type throttleCooldown[T any] struct {
+	started bool          // a cooldown has started; it runs until ends
+	ends    time.Duration // since the timer's base
+	hold    Result[T]     // the last item of the cooldown, for the trailing edge
+	holding bool
+}
+
+// arrive applies success item r, received when the clock read now. An item
+// that finds no cooldown running starts one. It reports whether r goes out
+// at once, on the leading edge, and whether an item was dropped: r itself,
+// with the trailing edge off, or the held item r replaced. Otherwise r is
+// held until c.ends, for the trailing edge.
+func (c *throttleCooldown[T]) arrive(r Result[T], now, d time.Duration, leading, trailing bool) (lead, dropped bool) {
+	if !c.started || now >= c.ends {
+		c.started, c.ends = true, deadlineAfter(now, d)
+		if leading {
+			return true, false
+		}
+	}
+	if !trailing {
+		return false, true
+	}
+	dropped = c.holding
+	c.hold, c.holding = r, true
+	return false, dropped
+}
+
+// release takes the held item, whose cooldown has ended. It goes out then,
+// stamped at the end, and starts the next cooldown, which holds nothing
+// yet.
+func (c *throttleCooldown[T]) release(d time.Duration) Result[T] {
+	c.ends = deadlineAfter(c.ends, d)
+	return c.take()
+}
+
+// take takes the held item.
+func (c *throttleCooldown[T]) take() Result[T] {
+	r := c.hold
+	c.hold, c.holding = Result[T]{}, false
+	return r
+}
+
 // throttleLeading is the state of a Throttle with the leading edge only, or
 // with d <= 0. Nothing is held, so it never sets a deadline and no timer is
 // armed: each decision is one read of the clock when an item arrives.
 type throttleLeading[T any] struct {
 	clockLoop
-	out          chan<- Result[T]
-	d            time.Duration
-	passed       bool // an item has passed
-	cooldownEnds time.Duration
+	out      chan<- Result[T]
+	d        time.Duration
+	cooldown throttleCooldown[T]
 }
 
 func (s *throttleLeading[T]) due(time.Duration) bool { return true }
 
 func (s *throttleLeading[T]) input(r Result[T], now time.Duration) bool {
 	if r.IsSuccess() && s.d > 0 {
-		if s.passed && now < s.cooldownEnds {
+		if _, dropped := s.cooldown.arrive(r, now, s.d, true, false); dropped {
 			s.rep.reportSince(EventDrop, ReasonCooldown, 1, s.timer.base, now)
 			return true
 		}
-		s.passed = true
-		s.cooldownEnds = deadlineAfter(now, s.d)
 	}
 	if !deliver(&s.clockLoop, s.out, r, 1) {
 		return false
@@ -176,23 +215,16 @@ func (s *throttleLeading[T]) held() int { return 0 }
 // is held, for the end of its cooldown.
 type throttleTrailing[T any] struct {
 	clockLoop
-	out     chan<- Result[T]
-	d       time.Duration
-	leading bool
-	started bool          // a cooldown has started; it runs until ends
-	ends    time.Duration // since the timer's base
-	hold    Result[T]     // the last item of the cooldown, for the trailing edge
-	holding bool
+	out      chan<- Result[T]
+	d        time.Duration
+	leading  bool
+	cooldown throttleCooldown[T]
 }
 
-// due ends the cooldown, whose end has come with an item held. The item
-// goes out then, stamped at the end, not at now, and starts the next
-// cooldown, which holds nothing yet.
+// due ends the cooldown, whose end has come with an item held.
 func (s *throttleTrailing[T]) due(now time.Duration) bool {
-	r := s.hold
-	s.hold, s.holding = Result[T]{}, false
+	r := s.cooldown.release(s.d)
 	s.wakeAt(0, now)
-	s.ends = deadlineAfter(s.ends, s.d)
 	return s.emit(r, ReasonTrailing, now)
 }
 
@@ -200,33 +232,28 @@ func (s *throttleTrailing[T]) input(r Result[T], now time.Duration) bool {
 	if r.IsError() {
 		return deliver(&s.clockLoop, s.out, r, 1)
 	}
-	if !s.started || now >= s.ends {
-		s.started, s.ends = true, deadlineAfter(now, s.d)
-		if s.leading {
-			return s.emit(r, ReasonLeading, now)
-		}
+	lead, dropped := s.cooldown.arrive(r, now, s.d, s.leading, true)
+	if lead {
+		return s.emit(r, ReasonLeading, now)
 	}
-	if s.holding {
+	if dropped {
 		s.rep.reportSince(EventDrop, ReasonCooldown, 1, s.timer.base, now)
 	}
-	s.hold, s.holding = r, true
-	s.wakeAt(s.ends, now)
+	s.wakeAt(s.cooldown.ends, now)
 	return true
 }
 
 // flush emits the held item at once, for the close; one whose cooldown
 // has ended went out for it in due.
 func (s *throttleTrailing[T]) flush(now time.Duration) bool {
-	if !s.holding {
+	if !s.cooldown.holding {
 		return true
 	}
-	r := s.hold
-	s.hold, s.holding = Result[T]{}, false
 	s.wakeAt(0, now)
-	return s.emit(r, ReasonClose, now)
+	return s.emit(s.cooldown.take(), ReasonClose, now)
 }
 
-func (s *throttleTrailing[T]) held() int { return heldCount(s.holding) }
+func (s *throttleTrailing[T]) held() int { return heldCount(s.cooldown.holding) }
 
 // emit sends r, which went out for reason when the clock read now, and
 // reports it.

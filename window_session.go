@@ -187,9 +187,9 @@ func (s *sessionLoop[T]) due(now time.Duration) bool {
 }
 
 func (s *sessionLoop[T]) input(r Result[T], now time.Duration) bool {
-	key, err := sessionKey(s.keyFunc, r)
+	key, err := keyOf(s.keyFunc, r, "keyFunc panicked")
 	if err != nil {
-		return deliver(&s.clockLoop, s.out, keyFuncFailed(r, err, s.name), 1)
+		return deliver(&s.clockLoop, s.out, keyFailed(r, err, s.name), 1)
 	}
 	ss := s.byKey[key]
 	if ss == nil {
@@ -266,18 +266,3 @@ func (s *sessionLoop[T]) emitEnding(reason string, now time.Duration) bool {
 	return true
 }
 
-// sessionKey calls keyFunc, turning a panic into an error.
-func sessionKey[T any](keyFunc func(Result[T]) string, r Result[T]) (key string, err error) {
-	defer recoverUserPanic("keyFunc panicked", &err)
-	return keyFunc(r), nil
-}
-
-// keyFuncFailed is the error Result for r, on which keyFunc panicked with
-// err: it keeps r's item and metadata.
-func keyFuncFailed[T any](r Result[T], err error, name string) Result[T] {
-	item := r.value
-	if r.err != nil {
-		item = r.err.Item
-	}
-	return Result[T]{metadata: r.metadata, err: NewStreamError(item, err, name)}
-}
