@@ -283,3 +283,111 @@ func keyFailed[T any](r Result[T], err error, name string) Result[T] {
 	}
 	return Result[T]{metadata: r.metadata, err: NewStreamError(item, err, name)}
 }
+
+// keyedLoop is the part of a keyed processor's loop state that all three
+// share: the keys, the calling of the key function, and the sending, in
+// order, of what deadlines or the close released. A processor embeds it
+// and supplies, through its clocked methods, what a key's cell does.
+type keyedLoop[T any, K comparable, S any, O any] struct {
+	clockLoop
+	out  chan<- O
+	key  func(T) K
+	name string
+	// asError turns an error Result, passed on or made for an item that
+	// could not be keyed, into an output.
+	asError func(Result[T]) O
+	keys    keyedStates[K, S]
+	// ready holds the outputs released together, in order; ready[sent:]
+	// are not sent yet.
+	ready []keyedOutput[O]
+	sent  int
+}
+
+// keyedOutput is an output a deadline or the close released, standing for
+// n items, with the reason it goes out for.
+type keyedOutput[O any] struct {
+	r      O
+	reason string
+	n      int
+}
+
+// entryOf returns the entry of r's key, and whether it is new. When r is
+// an error, or the key function panics on it, it returns nil instead,
+// having passed r on at once as an error, and ok reports whether that was
+// delivered.
+func (s *keyedLoop[T, K, S, O]) entryOf(r Result[T]) (e *keyedEntry[K, S], isNew, ok bool) {
+	if r.IsError() {
+		return nil, false, deliver(&s.clockLoop, s.out, s.asError(r), 1)
+	}
+	k, err := keyOf(s.key, r.value, "key panicked")
+	if err != nil {
+		return nil, false, deliver(&s.clockLoop, s.out, s.asError(keyFailed(r, err, s.name)), 1)
+	}
+	e, isNew = s.keys.get(k)
+	return e, isNew, true
+}
+
+// release takes e's output when its deadline has come, and puts e back in
+// keys with rest or hold, or frees it.
+type releaseFunc[K comparable, S any, O any] func(e *keyedEntry[K, S], now time.Duration) keyedOutput[O]
+
+// releaseDue frees the keys whose periods have ended by now, releases
+// every output whose deadline now has reached, in order, and sends them.
+func (s *keyedLoop[T, K, S, O]) releaseDue(now time.Duration, release releaseFunc[K, S, O]) bool {
+	s.keys.sweep(now)
+	for e, ok := s.keys.popDue(now); ok; e, ok = s.keys.popDue(now) {
+		s.ready = append(s.ready, release(e, now))
+	}
+	return s.sendReady(now)
+}
+
+// releaseAll releases every key's output for the close, in order, freeing
+// the keys, and sends them. take empties e's cell.
+func (s *keyedLoop[T, K, S, O]) releaseAll(now time.Duration, take func(e *keyedEntry[K, S]) keyedOutput[O]) bool {
+	for e, ok := s.keys.popFirst(); ok; e, ok = s.keys.popFirst() {
+		out := take(e)
+		out.reason = ReasonClose
+		s.ready = append(s.ready, out)
+		s.keys.free(e)
+	}
+	return s.sendReady(now)
+}
+
+// sendReady sets the timer for the next deadline, then sends what was
+// released, decided when the clock read now.
+func (s *keyedLoop[T, K, S, O]) sendReady(now time.Duration) bool {
+	s.wakeAt(s.keys.next(), now)
+	for s.sent < len(s.ready) {
+		o := s.ready[s.sent]
+		s.ready[s.sent] = keyedOutput[O]{}
+		s.sent++
+		if !s.emit(o.r, o.reason, o.n, now) {
+			return false
+		}
+	}
+	s.ready, s.sent = s.ready[:0], 0
+	return true
+}
+
+// emit sends r, standing for n items, which went out for reason when the
+// clock read now, and reports it.
+func (s *keyedLoop[T, K, S, O]) emit(r O, reason string, n int, now time.Duration) bool {
+	if !deliver(&s.clockLoop, s.out, r, n) {
+		return false
+	}
+	s.rep.reportSince(EventEmit, reason, n, s.timer.base, now)
+	return true
+}
+
+// heldBy is what a cancel loses: the items of the released outputs not
+// sent yet, and count of each key's cell in the due heap.
+func (s *keyedLoop[T, K, S, O]) heldBy(count func(*S) int) int {
+	n := 0
+	for _, o := range s.ready[s.sent:] {
+		n += o.n
+	}
+	for _, e := range s.keys.due {
+		n += count(&e.cell)
+	}
+	return n
+}
