@@ -265,4 +265,3 @@ func (s *sessionLoop[T]) emitEnding(reason string, now time.Duration) bool {
 	s.ending = s.ending[:0]
 	return true
 }
-
