@@ -335,3 +335,325 @@ func TestKeyedDebounce_ModelSchedulesObserved(t *testing.T) {
 func TestKeyedThrottle_ModelSchedulesObserved(t *testing.T) {
 	owCheckModelObserved(t, kmObsCases(false))
 }
+
+// kmItem is an item of the explicit tests: a key and a number.
+type kmItem struct {
+	Key string
+	N   int
+}
+
+func (it kmItem) String() string { return fmt.Sprintf("%s%d", it.Key, it.N) }
+
+func kmItemKey(it kmItem) string {
+	if it.Key == "" {
+		panic("no key")
+	}
+	return it.Key
+}
+
+// kmPlay sends items in the plain style on fc: each entry of script is
+// sent, or, when it is a duration, advanced by; after each, exactly the
+// outputs wanted by then are received, stamped with the clock. It then
+// closes the input and returns the rest.
+func kmPlay[O any](t *testing.T, fc *FakeClock, in chan<- Result[kmItem], out <-chan Result[O], script ...any) []string {
+	t.Helper()
+	start := fc.Now()
+	var got []string
+	take := func(r Result[O]) {
+		got = append(got, fmt.Sprintf("%s@%v", teFmt(r), fc.Since(start)))
+	}
+	for _, s := range script {
+		switch s := s.(type) {
+		case time.Duration:
+			fc.Advance(s)
+		case kmItem:
+			select {
+			case in <- NewSuccess(s):
+			case <-time.After(teSafety):
+				t.Fatalf("%v not taken within %v; got %v", s, teSafety, got)
+			}
+		case int: // receive s outputs
+			for range s {
+				select {
+				case r := <-out:
+					take(r)
+				case <-time.After(teSafety):
+					t.Fatalf("no output within %v; got %v", teSafety, got)
+				}
+			}
+		}
+	}
+	close(in)
+	for r := range out {
+		take(r)
+	}
+	return got
+}
+
+func kmA(n int) kmItem { return kmItem{"a", n} }
+func kmB(n int) kmItem { return kmItem{"b", n} }
+
+// Two keys interleaved, with deadlines that coincide: each key keeps its
+// own item, and outputs due at one instant leave in the arrival order of
+// the items they release, not in key order, before an input at that
+// instant.
+func TestKeyed_TwoKeysCoincidingDeadlines(t *testing.T) {
+	ms := obsMs
+	t.Run("KeyedDebounce", func(t *testing.T) {
+		fc := NewFakeClock()
+		in := make(chan Result[kmItem])
+		out := NewKeyedDebounce(ms(100), kmItemKey, fc).Process(t.Context(), in)
+		got := kmPlay(t, fc, in, out, kmA(1), kmB(1), ms(50), kmB(2), kmA(2), ms(100), 2, ms(50), kmA(3), kmB(3), ms(100), 2, kmB(4))
+		require.Equal(t, []string{"b2@150ms", "a2@150ms", "a3@300ms", "b3@300ms", "b4@300ms"}, got)
+	})
+	t.Run("KeyedThrottle trailing", func(t *testing.T) {
+		fc := NewFakeClock()
+		in := make(chan Result[kmItem])
+		out := NewKeyedThrottle(ms(100), kmItemKey, fc).WithTrailing(true).Process(t.Context(), in)
+		got := kmPlay(t, fc, in, out, kmA(1), 1, kmB(1), 1, ms(10), kmB(2), kmA(2), ms(90), 2, kmA(3))
+		require.Equal(t, []string{"a1@0s", "b1@0s", "b2@100ms", "a2@100ms", "a3@100ms"}, got)
+	})
+	t.Run("KeyedBatcher", func(t *testing.T) {
+		fc := NewFakeClock()
+		in := make(chan Result[kmItem])
+		out := NewKeyedBatcher(BatchConfig{MaxSize: 3, MaxLatency: ms(100)}, kmItemKey, fc).Process(t.Context(), in)
+		got := kmPlay(t, fc, in, out, kmB(1), kmA(1), ms(50), kmA(2), kmB(2), ms(50), 2, kmA(3), kmA(4), kmA(5), 1)
+		require.Equal(t, []string{
+			"{b [b1 b2]}@100ms", "{a [a1 a2]}@100ms", "{a [a3 a4 a5]}@100ms",
+		}, got)
+	})
+}
+
+// Close flushes every key's pending item at once: by deadline, then by
+// arrival, whatever the keys.
+func TestKeyed_CloseFlushesInDeadlineOrder(t *testing.T) {
+	ms := obsMs
+	t.Run("KeyedDebounce with maxWait", func(t *testing.T) {
+		fc := NewFakeClock()
+		in := make(chan Result[kmItem])
+		out := NewKeyedDebounce(ms(100), kmItemKey, fc).WithMaxWait(ms(120)).Process(t.Context(), in)
+		// a's deadline becomes 120ms (maxWait), b's 150ms, c's 150ms.
+		got := kmPlay(t, fc, in, out, kmA(1), ms(50), kmB(1), kmItem{"c", 1}, kmA(2))
+		require.Equal(t, []string{"a2@50ms", "b1@50ms", "c1@50ms"}, got)
+	})
+	t.Run("KeyedBatcher without MaxLatency: by first item", func(t *testing.T) {
+		fc := NewFakeClock()
+		in := make(chan Result[kmItem])
+		out := NewKeyedBatcher(BatchConfig{MaxSize: 10}, kmItemKey, fc).Process(t.Context(), in)
+		got := kmPlay(t, fc, in, out, kmB(1), kmA(1), kmB(2), ms(5), kmItem{"c", 1}, kmA(2))
+		require.Equal(t, []string{"{b [b1 b2]}@5ms", "{a [a1 a2]}@5ms", "{c [c1]}@5ms"}, got)
+	})
+}
+
+// A key whose state was freed comes back as a new key: a cooldown that
+// ended, a burst that ended and a batch that went out leave nothing that
+// changes what the key's next item does.
+func TestKeyed_KeyReturnsAfterItsStateWasFreed(t *testing.T) {
+	ms := obsMs
+	t.Run("KeyedThrottle", func(t *testing.T) {
+		fc := NewFakeClock()
+		in := make(chan Result[kmItem])
+		out := NewKeyedThrottle(ms(100), kmItemKey, fc).Process(t.Context(), in)
+		// b's item at 150ms sweeps a's ended cooldown; a comes back at 250ms.
+		got := kmPlay(t, fc, in, out, kmA(1), 1, ms(50), kmA(2), ms(100), kmB(1), 1, ms(100), kmA(3), 1, ms(50), kmA(4))
+		require.Equal(t, []string{"a1@0s", "b1@150ms", "a3@250ms"}, got)
+	})
+	t.Run("KeyedDebounce leading", func(t *testing.T) {
+		fc := NewFakeClock()
+		in := make(chan Result[kmItem])
+		out := NewKeyedDebounce(ms(100), kmItemKey, fc).WithLeading(true).WithTrailing(false).Process(t.Context(), in)
+		got := kmPlay(t, fc, in, out, kmA(1), 1, ms(50), kmA(2), ms(150), kmB(1), 1, kmA(3), 1, ms(99), kmA(4))
+		require.Equal(t, []string{"a1@0s", "b1@200ms", "a3@200ms"}, got)
+	})
+	t.Run("KeyedBatcher", func(t *testing.T) {
+		fc := NewFakeClock()
+		in := make(chan Result[kmItem])
+		out := NewKeyedBatcher(BatchConfig{MaxSize: 2, MaxLatency: ms(100)}, kmItemKey, fc).Process(t.Context(), in)
+		got := kmPlay(t, fc, in, out, kmA(1), kmA(2), 1, ms(50), kmA(3), ms(100), 1, kmA(4))
+		require.Equal(t, []string{"{a [a1 a2]}@0s", "{a [a3]}@150ms", "{a [a4]}@150ms"}, got)
+	})
+}
+
+// keyedStates frees what holds nothing, keeps one spare entry, and
+// rebuilds its map once it has shrunk to a quarter of its peak.
+func TestKeyedStates_FreesAndShrinks(t *testing.T) {
+	ks := newKeyedStates[int, int]()
+	const n = 4 * keyedShrinkMin
+	for k := range n {
+		e, isNew := ks.get(k)
+		require.True(t, isNew)
+		ks.hold(e, time.Duration(n-k), true)
+	}
+	require.Equal(t, n, len(ks.byKey))
+	require.Equal(t, time.Duration(1), ks.next())
+	// Take them in deadline order, resting the even keys until 10n.
+	for i := range n {
+		e, ok := ks.popDue(time.Duration(n))
+		require.True(t, ok)
+		require.Equal(t, n-1-i, e.key, "popped out of deadline order")
+		if e.key%2 == 0 {
+			ks.rest(e, 10*n, time.Duration(n))
+		} else {
+			ks.free(e)
+		}
+	}
+	_, ok := ks.popDue(math.MaxInt64)
+	require.False(t, ok)
+	require.Equal(t, n/2, len(ks.byKey), "odd keys not freed")
+	require.Equal(t, time.Duration(0), ks.next(), "a resting key arms a timer")
+	ks.sweep(10*n - 1)
+	require.Equal(t, n/2, len(ks.byKey), "swept before its period ended")
+	ks.sweep(10 * n)
+	require.Empty(t, ks.byKey)
+	require.Empty(t, ks.idle)
+	require.NotNil(t, ks.spare)
+	require.LessOrEqual(t, ks.peak, n/4, "the map was not rebuilt")
+	spare := ks.spare
+	e, isNew := ks.get(7)
+	require.True(t, isNew)
+	require.Same(t, spare, e, "the spare entry was not reused")
+}
+
+// The same instant, in arrival order, for the items released together:
+// 100,000 keys, each with one item pending, all due at once, then all
+// flushed at the close, and again with each key coming back.
+func TestKeyed_100000Keys(t *testing.T) {
+	const keys = 100_000
+	d := obsMs(100)
+	fc := NewFakeClock()
+	in := make(chan Result[int])
+	key := func(v int) int { return v % keys }
+	out := NewKeyedDebounce(d, key, fc).Process(t.Context(), in)
+	recv := func(want int) {
+		t.Helper()
+		for i := range keys {
+			r := <-out
+			require.Equal(t, want+i, r.Value())
+		}
+	}
+	// Each key's first item, at 0, is replaced by its second at 50ms.
+	for i := range keys {
+		in <- NewSuccess(i)
+	}
+	fc.Advance(d / 2)
+	for i := range keys {
+		in <- NewSuccess(keys + i)
+	}
+	fc.Advance(d)
+	recv(keys)
+	for i := range keys {
+		in <- NewSuccess(2*keys + i)
+	}
+	close(in)
+	recv(2 * keys)
+	_, open := <-out
+	require.False(t, open)
+}
+
+// A plain-style pipeline: 1000 keys debounced, then batched. The settling
+// FakeClock sees both stages, so the Advance to the keys' deadline returns
+// only once the Batcher has all 1000 items, and the next Advance closes
+// one batch of all 1000 by its latency, for a plain receive, with nothing
+// else waiting in between.
+func TestKeyedDebounce_PlainPipelineIntoBatcher(t *testing.T) {
+	const keys = 1000
+	d := obsMs(100)
+	fc := NewFakeClock()
+	in := make(chan Result[int])
+	debounced := NewKeyedDebounce(d, func(v int) int { return v % keys }, fc).Process(t.Context(), in)
+	latency := obsMs(10)
+	batches := NewBatcher[int](BatchConfig{MaxSize: 10 * keys, MaxLatency: latency}, fc).Process(t.Context(), debounced)
+	start := fc.Now()
+	for round := range 3 {
+		for i := range keys {
+			in <- NewSuccess(round*keys + i)
+		}
+		if round < 2 {
+			fc.Advance(d / 4)
+		}
+	}
+	fc.Advance(d) // the deadline of the last round, at 150ms
+	fc.Advance(latency)
+	r := <-batches
+	require.Equal(t, d/2+d+latency, fc.Since(start))
+	require.Len(t, r.Value(), keys)
+	for i, v := range r.Value() {
+		require.Equal(t, 2*keys+i, v, "item %d", i)
+	}
+	close(in)
+	_, open := <-batches
+	require.False(t, open)
+}
+
+// A key function that panics fails that item only: it goes out at once as
+// an error Result named by the processor, keeping the item, and the stream
+// goes on, for each keyed processor.
+func TestKeyed_KeyPanicIsAnErrorResult(t *testing.T) {
+	check := func(t *testing.T, name string, err *StreamError[kmItem]) {
+		t.Helper()
+		require.Equal(t, name, err.ProcessorName)
+		require.Equal(t, kmItem{N: 9}, err.Item)
+		require.EqualError(t, err.Err, "key panicked: no key")
+	}
+	bad := kmItem{N: 9}
+	t.Run("KeyedDebounce", func(t *testing.T) {
+		fc := NewFakeClock()
+		in := make(chan Result[kmItem])
+		out := NewKeyedDebounce(obsMs(10), kmItemKey, fc).Process(t.Context(), in)
+		in <- NewSuccess(kmA(1))
+		in <- NewSuccess(bad)
+		r := <-out
+		check(t, "keyed-debounce", r.Error())
+		in <- NewSuccess(kmA(2))
+		close(in)
+		require.Equal(t, kmA(2), (<-out).Value())
+	})
+	t.Run("KeyedThrottle", func(t *testing.T) {
+		fc := NewFakeClock()
+		in := make(chan Result[kmItem])
+		out := NewKeyedThrottle(obsMs(10), kmItemKey, fc).Process(t.Context(), in)
+		in <- NewSuccess(bad)
+		check(t, "keyed-throttle", (<-out).Error())
+		in <- NewSuccess(kmA(1))
+		require.Equal(t, kmA(1), (<-out).Value())
+		close(in)
+	})
+	t.Run("KeyedBatcher", func(t *testing.T) {
+		fc := NewFakeClock()
+		in := make(chan Result[kmItem])
+		out := NewKeyedBatcher(BatchConfig{MaxSize: 2}, kmItemKey, fc).Process(t.Context(), in)
+		in <- NewSuccess(kmA(1))
+		in <- NewSuccess(bad)
+		r := <-out
+		se := r.Error()
+		require.Equal(t, "keyed-batcher", se.ProcessorName)
+		require.Equal(t, KeyedBatch[string, kmItem]{Items: []kmItem{bad}}, se.Item)
+		require.EqualError(t, se.Err, "key panicked: no key")
+		in <- NewSuccess(kmA(2))
+		require.Equal(t, KeyedBatch[string, kmItem]{Key: "a", Items: []kmItem{kmA(1), kmA(2)}}, (<-out).Value())
+		close(in)
+	})
+}
+
+// The constructors reject what they cannot run, naming the value.
+func TestKeyed_ConstructorPanics(t *testing.T) {
+	require.PanicsWithValue(t, "streamz: NewKeyedDebounce: key must not be nil", func() { NewKeyedDebounce[int, int](1, nil, nil) })
+	require.PanicsWithValue(t, "streamz: NewKeyedThrottle: key must not be nil", func() { NewKeyedThrottle[int, int](1, nil, nil) })
+	require.PanicsWithValue(t, "streamz: NewKeyedBatcher: key must not be nil", func() { NewKeyedBatcher[int, int](BatchConfig{MaxSize: 1}, nil, nil) })
+	require.PanicsWithValue(t, "streamz: NewKeyedBatcher: BatchConfig.MaxSize must be at least 1, got 0", func() {
+		NewKeyedBatcher(BatchConfig{}, kmKeyTotal, nil)
+	})
+	require.PanicsWithValue(t, "streamz: NewKeyedBatcher: BatchConfig.MaxLatency must not be negative, got -1ns", func() {
+		NewKeyedBatcher(BatchConfig{MaxSize: 1, MaxLatency: -1}, kmKeyTotal, nil)
+	})
+	require.PanicsWithValue(t, "streamz: KeyedDebounce.WithMaxWait: maxWait must not be negative, got -1ns", func() {
+		NewKeyedDebounce(1, kmKeyTotal, nil).WithMaxWait(-1)
+	})
+	in := make(chan Result[int])
+	require.PanicsWithValue(t, "streamz: KeyedDebounce.Process: WithLeading(false) and WithTrailing(false) leave no edge to emit on", func() {
+		NewKeyedDebounce(1, kmKeyTotal, nil).WithTrailing(false).Process(t.Context(), in)
+	})
+	require.PanicsWithValue(t, "streamz: KeyedThrottle.Process: WithLeading(false) and WithTrailing(false) leave no edge to emit on", func() {
+		NewKeyedThrottle(1, kmKeyTotal, nil).WithLeading(false).Process(t.Context(), in)
+	})
+}
