@@ -657,3 +657,117 @@ func TestKeyed_ConstructorPanics(t *testing.T) {
 		NewKeyedThrottle(1, kmKeyTotal, nil).WithLeading(false).Process(t.Context(), in)
 	})
 }
+
+// Event sequences, as observe_wire_test.go's tables, with two keys: odd
+// and even items.
+
+func kmParity(v int) int { return v % 2 }
+
+func TestKeyedDebounce_ObserverSequences(t *testing.T) {
+	ms := obsMs
+	owPlayTable(t, "keyed-debounce", []owSeqCase{
+		{
+			name: "two keys, one timer for the earliest deadline, deadlines that coincide leave in arrival order",
+			steps: []obsStep{obsSend(1), obsWait(ms(50)), obsSend(2), obsSend(3), obsWait(ms(100)),
+				obsCloseIn()},
+			events: []string{obsArm(0), owCoalesce(50), obsFire(150), obsEmit("deadline", 1, 150),
+				obsEmit("deadline", 1, 150), obsClose(150)},
+			outputs: []string{"2", "3"},
+		},
+		{
+			name:  "deadlines apart: the timer is armed again for the next key's before the emit",
+			steps: []obsStep{obsSend(1), obsWait(ms(30)), obsSend(2), obsWait(ms(70)), obsWait(ms(30)), obsCloseIn()},
+			events: []string{obsArm(0), obsFire(100), obsArm(100), obsEmit("deadline", 1, 100),
+				obsFire(130), obsEmit("deadline", 1, 130), obsClose(130)},
+			outputs: []string{"1", "2"},
+		},
+		{
+			name:    "close flushes every key's item; errors pass unreported",
+			steps:   []obsStep{obsSend(1), obsSend(2), obsFail(3), obsWait(ms(10)), obsCloseIn()},
+			events:  []string{obsArm(0), obsStop(10), obsEmit("close", 1, 10), obsEmit("close", 1, 10), obsClose(10)},
+			outputs: []string{"E3", "1", "2"},
+		},
+		{
+			name:    "cancel with two keys pending",
+			steps:   []obsStep{obsSend(1), obsSend(2), obsWait(ms(20)), obsCancelCtx()},
+			events:  []string{obsArm(0), obsCanc(2, 20), obsStop(20), obsClose(20)},
+			outputs: nil,
+		},
+		{
+			name:     "cancel while a released item waits for a reader, with the other key's released too",
+			noReader: true,
+			steps:    []obsStep{obsSend(1), obsSend(2), obsWait(ms(100)), obsCancelCtx()},
+			events:   []string{obsArm(0), obsFire(100), obsCanc(2, 100), obsClose(100)},
+		},
+	}, func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[int] {
+		return NewKeyedDebounce(ms(100), kmParity, clk).WithObserver(fn).Process(ctx, in)
+	})
+}
+
+func TestKeyedThrottle_ObserverSequences(t *testing.T) {
+	ms := obsMs
+	owPlayTable(t, "keyed-throttle", []owSeqCase{{
+		name: "leading: a cooldown per key, no timer",
+		steps: []obsStep{obsSend(1), obsSend(2), obsSend(3), obsWait(ms(100)), obsSend(5), obsSend(4),
+			obsCloseIn()},
+		events: []string{obsEmit("leading", 1, 0), obsEmit("leading", 1, 0), owDrop(0),
+			obsEmit("leading", 1, 100), obsEmit("leading", 1, 100), obsClose(100)},
+		outputs: []string{"1", "2", "5", "4"},
+	}}, func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[int] {
+		return NewKeyedThrottle(ms(100), kmParity, clk).WithObserver(fn).Process(ctx, in)
+	})
+	owPlayTable(t, "keyed-throttle", []owSeqCase{
+		{
+			name: "trailing: two keys' held items go out at their cooldowns' common end",
+			steps: []obsStep{obsSend(1), obsSend(2), obsWait(ms(10)), obsSend(4), obsSend(3), obsSend(5),
+				obsWait(ms(90)), obsCloseIn()},
+			events: []string{obsEmit("leading", 1, 0), obsEmit("leading", 1, 0), obsArm(10), owDrop(10),
+				obsFire(100), obsEmit("trailing", 1, 100), obsEmit("trailing", 1, 100), obsClose(100)},
+			outputs: []string{"1", "2", "4", "5"},
+		},
+		{
+			name:    "cancel with an item held",
+			steps:   []obsStep{obsSend(1), obsSend(3), obsWait(ms(20)), obsCancelCtx()},
+			events:  []string{obsEmit("leading", 1, 0), obsArm(0), obsCanc(1, 20), obsStop(20), obsClose(20)},
+			outputs: []string{"1"},
+		},
+	}, func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[int] {
+		return NewKeyedThrottle(ms(100), kmParity, clk).WithTrailing(true).WithObserver(fn).Process(ctx, in)
+	})
+}
+
+func TestKeyedBatcher_ObserverSequences(t *testing.T) {
+	ms := obsMs
+	cases := []owSeqCase{
+		{
+			name:    "a key's batch by size, the other's by latency",
+			steps:   []obsStep{obsSend(1), obsSend(2), obsSend(3), obsWait(ms(100)), obsCloseIn()},
+			events:  []string{obsArm(0), obsEmit("size", 2, 0), obsFire(100), obsEmit("latency", 1, 100), obsClose(100)},
+			outputs: []string{"{1 [1 3]}", "{0 [2]}"},
+		},
+		{
+			name:    "close flushes every key's batch, in arrival order; errors pass unreported",
+			steps:   []obsStep{obsSend(2), obsSend(1), obsFail(3), obsWait(ms(10)), obsCloseIn()},
+			events:  []string{obsArm(0), obsStop(10), obsEmit("close", 1, 10), obsEmit("close", 1, 10), obsClose(10)},
+			outputs: []string{"E{0 [3]}", "{0 [2]}", "{1 [1]}"},
+		},
+		{
+			name:    "cancel with a batch held",
+			steps:   []obsStep{obsSend(1), obsSend(2), obsSend(4), obsWait(ms(20)), obsCancelCtx()},
+			events:  []string{obsArm(0), obsEmit("size", 2, 0), obsCanc(1, 20), obsStop(20), obsClose(20)},
+			outputs: []string{"{0 [2 4]}"},
+		},
+	}
+	for _, c := range cases {
+		for _, fake := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/fake=%v", c.name, fake), func(t *testing.T) {
+				events, outputs := obsPlay(t, "keyed-batcher", fake, c.noReader, c.steps,
+					func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[KeyedBatch[int, int]] {
+						return NewKeyedBatcher(BatchConfig{MaxSize: 2, MaxLatency: ms(100)}, kmParity, clk).WithObserver(fn).Process(ctx, in)
+					})
+				require.Equal(t, c.events, events, "events")
+				require.Equal(t, c.outputs, outputs, "outputs")
+			})
+		}
+	}
+}
