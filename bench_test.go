@@ -1344,3 +1344,113 @@ func BenchmarkWindowObserved(b *testing.B) {
 		})
 	})
 }
+
+// ---------------------------------------------------------------------------
+// Keyed processors, each against its unkeyed counterpart in the same run.
+
+// keyedBenchKeys is the number of live keys of the many-keys cases.
+const keyedBenchKeys = 10_000
+
+// BenchmarkKeyed: one op is one input item. keys=1 gives every item the
+// same key; keys=10000 spreads them round-robin over keyedBenchKeys keys,
+// all live for the whole run (a pending item, a running cooldown, an open
+// batch). The unkeyed processor is the floor of each group.
+func BenchmarkKeyed(b *testing.B) {
+	one := func(int) int { return 0 }
+	many := func(v int) int { return v % keyedBenchKeys }
+	b.Run("debounce-coalesce", func(b *testing.B) {
+		check := func(b *testing.B, p pumped, want int) {
+			if p.outputs != want {
+				b.Fatalf("emitted %d, want %d", p.outputs, want)
+			}
+		}
+		b.Run("unkeyed", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				check(b, pump(b, buf, NewDebounce[int](time.Hour, RealClock).Process, nil), 1)
+			})
+		})
+		b.Run("keys=1", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				check(b, pump(b, buf, NewKeyedDebounce(time.Hour, one, RealClock).Process, nil), 1)
+			})
+		})
+		b.Run("keys=10000", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				check(b, pump(b, buf, NewKeyedDebounce(time.Hour, many, RealClock).Process, nil), min(b.N, keyedBenchKeys))
+			})
+		})
+	})
+	b.Run("throttle-drop", func(b *testing.B) {
+		check := func(b *testing.B, p pumped, want int) {
+			if p.outputs != want {
+				b.Fatalf("passed %d, want %d", p.outputs, want)
+			}
+		}
+		b.Run("unkeyed", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				check(b, pump(b, buf, NewThrottle[int](time.Hour, RealClock).Process, nil), 1)
+			})
+		})
+		b.Run("keys=1", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				check(b, pump(b, buf, NewKeyedThrottle(time.Hour, one, RealClock).Process, nil), 1)
+			})
+		})
+		b.Run("keys=10000", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				check(b, pump(b, buf, NewKeyedThrottle(time.Hour, many, RealClock).Process, nil), min(b.N, keyedBenchKeys))
+			})
+		})
+	})
+	b.Run("batcher-size100", func(b *testing.B) {
+		cfg := BatchConfig{MaxSize: 100, MaxLatency: time.Hour}
+		b.Run("unkeyed", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				reportBatches(b, pump(b, buf, NewBatcher[int](cfg, RealClock).Process, batchLen))
+			})
+		})
+		b.Run("keys=1", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				keyedLen := func(r Result[KeyedBatch[int, int]]) int { return len(r.Value().Items) }
+				reportBatches(b, pump(b, buf, NewKeyedBatcher(cfg, one, RealClock).Process, keyedLen))
+			})
+		})
+	})
+}
+
+// BenchmarkKeyedMemory gives keyedMemoryKeys keys one item each and
+// measures the heap they occupy once the processor is idle, per key: live
+// keys, each holding an item (KeyedDebounce), and idle but remembered keys,
+// each holding nothing while its cooldown runs (KeyedThrottle, whose items
+// all passed). One op is one such round; ns/op is not a per-item figure.
+func BenchmarkKeyedMemory(b *testing.B) {
+	const keys = 100_000
+	key := func(v int) int { return v }
+	round := func(b *testing.B, st stage[Result[int]]) {
+		var heap float64
+		b.ReportAllocs()
+		for range b.N {
+			before := settledMem()
+			ctx, cancel := context.WithCancel(context.Background())
+			in := make(chan Result[int])
+			out := st(ctx, in)
+			drained := make(chan struct{})
+			go func() {
+				defer close(drained)
+				for range out {
+				}
+			}()
+			for i := range keys {
+				in <- NewSuccess(i)
+			}
+			waitRunnable()
+			after := settledMem()
+			heap += float64(after.HeapAlloc) - float64(before.HeapAlloc)
+			cancel()
+			<-drained
+		}
+		b.ReportMetric(heap/float64(b.N)/keys, "heap-B/key")
+	}
+	b.Run("live", func(b *testing.B) { round(b, NewKeyedDebounce(time.Hour, key, RealClock).Process) })
+	b.Run("idle", func(b *testing.B) { round(b, NewKeyedThrottle(time.Hour, key, RealClock).Process) })
+}

@@ -108,6 +108,80 @@ func ExampleBatcher() {
 	// [5]
 }
 
+func ExampleKeyedDebounce() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	type change struct{ file, text string }
+	in := make(chan streamz.Result[change])
+	byFile := func(c change) string { return c.file }
+	out := streamz.NewKeyedDebounce(300*time.Millisecond, byFile, clock).Process(ctx, in)
+
+	in <- streamz.NewSuccess(change{"a.go", "a v1"})
+	in <- streamz.NewSuccess(change{"b.go", "b v1"})
+	clock.Advance(200 * time.Millisecond)
+	in <- streamz.NewSuccess(change{"a.go", "a v2"}) // replaces a v1 only
+	clock.Advance(100 * time.Millisecond)            // b.go has been quiet for 300ms
+	fmt.Println((<-out).Value().text)
+	clock.Advance(200 * time.Millisecond) // and now a.go
+	fmt.Println((<-out).Value().text)
+	close(in)
+	// Output:
+	// b v1
+	// a v2
+}
+
+func ExampleKeyedThrottle() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[string])
+	byAlert := func(name string) string { return name }
+	out := streamz.NewKeyedThrottle(time.Minute, byAlert, clock).Process(ctx, in)
+
+	go func() {
+		for _, alert := range []string{"disk-full", "disk-full", "cpu-hot", "disk-full"} {
+			in <- streamz.NewSuccess(alert)
+		}
+		clock.Advance(time.Minute)
+		in <- streamz.NewSuccess("disk-full") // its cooldown has ended
+		close(in)
+	}()
+	for r := range out {
+		fmt.Println("page:", r.Value())
+	}
+	// Output:
+	// page: disk-full
+	// page: cpu-hot
+	// page: disk-full
+}
+
+func ExampleKeyedBatcher() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	type row struct {
+		tenant string
+		id     int
+	}
+	in := make(chan streamz.Result[row])
+	byTenant := func(r row) string { return r.tenant }
+	cfg := streamz.BatchConfig{MaxSize: 2, MaxLatency: time.Second}
+	out := streamz.NewKeyedBatcher(cfg, byTenant, clock).Process(ctx, in)
+
+	go func() {
+		for i, tenant := range []string{"acme", "initech", "acme"} {
+			in <- streamz.NewSuccess(row{tenant, i})
+		}
+		clock.Advance(time.Second)
+		close(in)
+	}()
+	for r := range out {
+		batch := r.Value() // the key comes with its batch
+		fmt.Println("insert into", batch.Key, batch.Items)
+	}
+	// Output:
+	// insert into acme [{acme 0} {acme 2}]
+	// insert into initech [{initech 1}]
+}
+
 func ExampleFakeClock() {
 	clock := streamz.NewFakeClock()
 	fmt.Println(clock.Now().Format(time.RFC3339))

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -769,5 +770,44 @@ func TestKeyedBatcher_ObserverSequences(t *testing.T) {
 				require.Equal(t, c.outputs, outputs, "outputs")
 			})
 		}
+	}
+}
+
+// An item for a key already live allocates nothing: 1000 keys made live
+// (a pending item, a running cooldown), then 100,000 more items on them.
+func TestKeyed_NoAllocationsForALiveKey(t *testing.T) {
+	const keys, items = 1000, 100_000
+	for _, c := range []struct {
+		name  string
+		start func(clk Clock, in <-chan Result[int]) <-chan Result[int]
+	}{
+		{"KeyedDebounce", func(clk Clock, in <-chan Result[int]) <-chan Result[int] {
+			return NewKeyedDebounce(time.Hour, func(v int) int { return v % keys }, clk).Process(t.Context(), in)
+		}},
+		{"KeyedThrottle", func(clk Clock, in <-chan Result[int]) <-chan Result[int] {
+			return NewKeyedThrottle(time.Hour, func(v int) int { return v % keys }, clk).Process(t.Context(), in)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fc := NewFakeClock()
+			in := make(chan Result[int])
+			out := c.start(fc, in)
+			drained := teDrain(out)
+			for i := range keys {
+				in <- NewSuccess(i)
+			}
+			fc.BlockUntilReady()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for i := range items {
+				in <- NewSuccess(i)
+			}
+			fc.BlockUntilReady()
+			runtime.ReadMemStats(&after)
+			close(in)
+			<-drained
+			// A few allocations are the runtime's own, not the loop's.
+			require.Less(t, after.Mallocs-before.Mallocs, uint64(items/1000), "allocations for %d items on live keys", items)
+		})
 	}
 }

@@ -126,12 +126,16 @@ func (s *keyedThrottleLoop[T, K]) input(r Result[T], now time.Duration) bool {
 	if isNew {
 		e.cell = throttleCooldown[T]{}
 	}
+	ends := e.cell.ends
 	lead, dropped := e.cell.arrive(r, now, s.d, s.leading, s.trailing)
 	if dropped {
 		s.rep.reportSince(EventDrop, ReasonCooldown, 1, s.timer.base, now)
 	}
 	if !e.cell.holding {
-		s.keys.rest(e, e.cell.ends, now)
+		if isNew || e.cell.ends != ends {
+			// A cooldown started; an item it dropped changes nothing.
+			s.keys.rest(e, e.cell.ends, now)
+		}
 		return !lead || s.emit(r, ReasonLeading, 1, now)
 	}
 	s.keys.hold(e, e.cell.ends, true)
