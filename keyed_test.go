@@ -480,8 +480,10 @@ func TestKeyed_KeyReturnsAfterItsStateWasFreed(t *testing.T) {
 func TestKeyedStates_FreesAndShrinks(t *testing.T) {
 	ks := newKeyedStates[int, int]()
 	const n = 4 * keyedShrinkMin
+	var e *keyedEntry[int, int]
+	var isNew bool
 	for k := range n {
-		e, isNew := ks.get(k)
+		e, isNew = ks.get(k)
 		require.True(t, isNew)
 		ks.hold(e, time.Duration(n-k), true)
 	}
@@ -498,6 +500,10 @@ func TestKeyedStates_FreesAndShrinks(t *testing.T) {
 			ks.free(e)
 		}
 	}
+	// A key resting until a time already reached is freed at once.
+	e, _ = ks.get(-1)
+	ks.rest(e, time.Duration(n), time.Duration(n))
+	require.NotContains(t, ks.byKey, -1, "a key whose period has ended was kept")
 	_, ok := ks.popDue(math.MaxInt64)
 	require.False(t, ok)
 	require.Equal(t, n/2, len(ks.byKey), "odd keys not freed")
@@ -510,7 +516,7 @@ func TestKeyedStates_FreesAndShrinks(t *testing.T) {
 	require.NotNil(t, ks.spare)
 	require.LessOrEqual(t, ks.peak, n/4, "the map was not rebuilt")
 	spare := ks.spare
-	e, isNew := ks.get(7)
+	e, isNew = ks.get(7)
 	require.True(t, isNew)
 	require.Same(t, spare, e, "the spare entry was not reused")
 }
