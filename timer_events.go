@@ -91,16 +91,26 @@ func newPeriodTimer(clock Clock) *periodTimer {
 // read of the monotonic clock, where Now reads the wall clock too.
 func (p *periodTimer) now() time.Duration { return p.clock.Since(p.base) }
 
-// schedule sets the pending deadline, which must be after now, the loop's
-// latest reading of the clock, and makes sure the loop will be woken once
-// the clock reaches it. If an event is owed, taken re-arms for the new
-// deadline when the loop takes that event. A deadline earlier than the one
-// an armed timer waits for resets that timer, which is still the same arm;
-// if it cannot be stopped, its goroutine is already running and re-arms
-// for the new deadline itself.
+// schedule sets the pending deadline, 0 for none, when now is the loop's
+// latest reading of the clock; a deadline must be after now. It makes sure
+// the loop will be woken once the clock reaches the deadline: it arms the
+// timer, moves its deadline, or, for 0, disarms it. The same deadline again
+// costs a comparison: only the loop's goroutine writes the deadline, so it
+// reads it here without the lock. A later deadline re-arms nothing while a
+// timer is armed (fire re-arms for the remainder), and if an event is owed,
+// taken re-arms when the loop takes it. An earlier one resets an armed
+// timer, which is still the same arm; if the timer cannot be stopped, its
+// goroutine is already running and re-arms for the new deadline itself.
 func (p *periodTimer) schedule(deadline, now time.Duration) {
-	p.mu.Lock()
+	if deadline == p.deadline {
+		return
+	}
+	if deadline == 0 {
+		p.disarmAt(now)
+		return
+	}
 	earlier := deadline < p.deadline
+	p.mu.Lock()
 	p.deadline = deadline
 	if p.state != timerIdle {
 		if earlier && p.state == timerArmed && p.timer.Stop() {
@@ -276,18 +286,7 @@ func (c *clockLoop) now() time.Duration {
 // sending what a deadline released, so that a loop blocked on a slow
 // consumer holds no timer for what it has already decided. Giving it the
 // deadline already set costs a comparison.
-func (c *clockLoop) wakeAt(deadline, now time.Duration) {
-	// Only the loop's goroutine writes the deadline, so it may read it
-	// without the lock.
-	if deadline == c.timer.deadline {
-		return
-	}
-	if deadline == 0 {
-		c.timer.disarmAt(now)
-		return
-	}
-	c.timer.schedule(deadline, now)
-}
+func (c *clockLoop) wakeAt(deadline, now time.Duration) { c.timer.schedule(deadline, now) }
 
 // deliver sends r, which stands for n items the processor no longer holds,
 // and reports whether it was delivered; when ctx ends first, the n items
@@ -335,7 +334,9 @@ func runClocked[T, O any](c *clockLoop, p clocked[T], in <-chan Result[T], out c
 			return
 		default:
 			now := c.now()
-			if !applyDue(c, p, now) {
+			// applyDue, written out: this is the per-item path.
+			if d := c.timer.deadline; d != 0 && now >= d && !p.due(now) {
+				c.cancelled(p)
 				return
 			}
 			if !p.input(r, now) {
