@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Benchmarks for Throttle, Debounce and Batcher on RealClock, with the floors

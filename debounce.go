@@ -203,7 +203,7 @@ func (s *debounceTrailing[T]) input(r Result[T], now time.Duration) bool {
 		s.rep.reportSince(EventCoalesce, "", 1, s.timer.base, now)
 	}
 	s.pending, s.hasPending = r, true
-	s.wakeAt(now+s.d, now)
+	s.wakeAt(deadlineAfter(now, s.d), now)
 	return true
 }
 
@@ -254,9 +254,9 @@ type debounceWithEdges[T any] struct {
 // bound is the deadline the latest item and anchor give.
 func (s *debounceWithEdges[T]) bound() time.Duration {
 	if s.cfg.maxWait > 0 {
-		return min(s.last+s.d, s.anchor+s.cfg.maxWait)
+		return min(deadlineAfter(s.last, s.d), deadlineAfter(s.anchor, s.cfg.maxWait))
 	}
-	return s.last + s.d
+	return deadlineAfter(s.last, s.d)
 }
 
 // due emits the pending item. The emission happened at the deadline, so
@@ -268,7 +268,7 @@ func (s *debounceWithEdges[T]) due(now time.Duration) bool {
 	s.wakeAt(0, now)
 	// The deadline is the quiet period's end unless maxWait's came first.
 	reason := ReasonDeadline
-	if s.last+s.d > s.deadline {
+	if deadlineAfter(s.last, s.d) > s.deadline {
 		reason = ReasonMaxWait
 	}
 	s.anchor = s.deadline

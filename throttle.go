@@ -155,7 +155,7 @@ func (s *throttleLeading[T]) input(r Result[T], now time.Duration) bool {
 			return true
 		}
 		s.passed = true
-		s.cooldownEnds = now + s.d
+		s.cooldownEnds = deadlineAfter(now, s.d)
 	}
 	if !deliver(&s.clockLoop, s.out, r, 1) {
 		return false
@@ -192,7 +192,7 @@ func (s *throttleTrailing[T]) due(now time.Duration) bool {
 	r := s.hold
 	s.hold, s.holding = Result[T]{}, false
 	s.wakeAt(0, now)
-	s.ends += s.d
+	s.ends = deadlineAfter(s.ends, s.d)
 	return s.emit(r, ReasonTrailing, now)
 }
 
@@ -201,7 +201,7 @@ func (s *throttleTrailing[T]) input(r Result[T], now time.Duration) bool {
 		return deliver(&s.clockLoop, s.out, r, 1)
 	}
 	if !s.started || now >= s.ends {
-		s.started, s.ends = true, now+s.d
+		s.started, s.ends = true, deadlineAfter(now, s.d)
 		if s.leading {
 			return s.emit(r, ReasonLeading, now)
 		}

@@ -2,6 +2,7 @@ package streamz
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 )
@@ -26,6 +27,18 @@ import (
 // input without waiting for the event to be taken. runClocked applies the
 // rule for every processor with deadlines; each supplies only what its
 // deadlines, inputs and close do (clocked).
+
+// deadlineAfter returns the instant d after t, both measured since a
+// timer's base. It saturates at the largest Duration instead of wrapping, so
+// a huge d, such as math.MaxInt64 meant as "forever", gives a deadline that
+// the clock does not reach rather than one in the past. Every deadline a
+// processor computes from a configured duration goes through it.
+func deadlineAfter(t, d time.Duration) time.Duration {
+	if d > 0 && t > math.MaxInt64-d {
+		return math.MaxInt64
+	}
+	return t + d
+}
 
 // stateEvent is what the timer goroutine sends when the clock has reached
 // the pending deadline. It carries nothing: the loop reads the clock.

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Shared harness for the timer tests in race_test.go: a FakeClock wrapper
@@ -12,6 +14,7 @@ package streamz
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -727,4 +730,95 @@ func TestPeriodTimer_DeadlineMovedEarlier(t *testing.T) {
 	}
 	p.taken()
 	require.Equal(t, []string{"timer-arm//0@0s", "timer-fire//0@40ms"}, obsFmtAll(rec.all(), t0))
+}
+
+// TestForeverDurationsNeverFallDue checks that deadline arithmetic
+// saturates: a duration of math.MaxInt64, meant as "forever", must not wrap
+// into the past once the clock has moved past the processor's base. Each
+// processor sees items after the clock has moved, then its input closes;
+// nothing may come out before the close except a leading edge.
+func TestForeverDurationsNeverFallDue(t *testing.T) {
+	const forever = time.Duration(math.MaxInt64)
+	type stage func(clock Clock, obs func(Event), ctx context.Context, in <-chan Result[int]) <-chan Result[int]
+	unbatch := func(out <-chan Result[[]int]) <-chan Result[int] {
+		flat := make(chan Result[int])
+		go func() {
+			defer close(flat)
+			for r := range out {
+				for _, v := range r.Value() {
+					flat <- NewSuccess(v)
+				}
+			}
+		}()
+		return flat
+	}
+	cases := []struct {
+		name  string
+		stage stage
+		want  []int
+	}{
+		{"Throttle", func(c Clock, o func(Event), ctx context.Context, in <-chan Result[int]) <-chan Result[int] {
+			return NewThrottle[int](forever, c).WithObserver(o).Process(ctx, in)
+		}, []int{1}},
+		{"Throttle trailing", func(c Clock, o func(Event), ctx context.Context, in <-chan Result[int]) <-chan Result[int] {
+			return NewThrottle[int](forever, c).WithTrailing(true).WithObserver(o).Process(ctx, in)
+		}, []int{1, 3}},
+		{"Debounce", func(c Clock, o func(Event), ctx context.Context, in <-chan Result[int]) <-chan Result[int] {
+			return NewDebounce[int](forever, c).WithObserver(o).Process(ctx, in)
+		}, []int{3}},
+		{"Debounce maxWait", func(c Clock, o func(Event), ctx context.Context, in <-chan Result[int]) <-chan Result[int] {
+			return NewDebounce[int](forever, c).WithMaxWait(forever).WithObserver(o).Process(ctx, in)
+		}, []int{3}},
+		{"Debounce leading", func(c Clock, o func(Event), ctx context.Context, in <-chan Result[int]) <-chan Result[int] {
+			return NewDebounce[int](forever, c).WithLeading(true).WithObserver(o).Process(ctx, in)
+		}, []int{1, 3}},
+		{"Batcher", func(c Clock, o func(Event), ctx context.Context, in <-chan Result[int]) <-chan Result[int] {
+			return unbatch(NewBatcher[int](BatchConfig{MaxSize: 100, MaxLatency: forever}, c).WithObserver(o).Process(ctx, in))
+		}, []int{1, 2, 3}},
+		{"SessionWindow", func(c Clock, o func(Event), ctx context.Context, in <-chan Result[int]) <-chan Result[int] {
+			keyFunc := func(Result[int]) string { return "k" }
+			return NewSessionWindow(keyFunc, c).WithGap(forever).WithObserver(o).Process(ctx, in)
+		}, []int{1, 2, 3}},
+		{"SlidingWindow", func(c Clock, o func(Event), ctx context.Context, in <-chan Result[int]) <-chan Result[int] {
+			return NewSlidingWindow[int](forever, c).WithSlide(time.Hour).WithObserver(o).Process(ctx, in)
+		}, []int{1, 2, 3, 3}},
+		{"TumblingWindow", func(c Clock, o func(Event), ctx context.Context, in <-chan Result[int]) <-chan Result[int] {
+			return NewTumblingWindow[int](forever, c).WithObserver(o).Process(ctx, in)
+		}, []int{1, 2, 3}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := NewFakeClock()
+			var mu sync.Mutex
+			var reasons []string
+			obs := func(e Event) {
+				if e.Kind == EventEmit {
+					mu.Lock()
+					reasons = append(reasons, e.Reason)
+					mu.Unlock()
+				}
+			}
+			in := make(chan Result[int])
+			out := tc.stage(clock, obs, context.Background(), in)
+			var got []int
+			collected := make(chan struct{})
+			go func() {
+				defer close(collected)
+				for r := range out {
+					got = append(got, r.Value())
+				}
+			}()
+			for i, step := range []time.Duration{time.Second, time.Second, time.Hour} {
+				clock.Advance(step)
+				in <- NewSuccess(i + 1)
+			}
+			clock.Advance(24 * time.Hour)
+			close(in)
+			<-collected
+			require.Equal(t, tc.want, got)
+			for _, reason := range reasons {
+				require.Contains(t, []string{ReasonLeading, ReasonClose}, reason, "an emit before the close: %v", reasons)
+			}
+		})
+	}
 }

@@ -22,6 +22,10 @@ import (
 // lastActivity + gap, window_type "session", window_size 0, window_gap,
 // session_key). Sessions that end together go out in the order they were
 // opened. Error Results are windowed like successes and extend sessions.
+// An item on which keyFunc panics cannot be keyed, so it joins no session:
+// it goes out at once, after any session that had ended before it came, as
+// an error Result named by the processor whose Err says keyFunc panicked
+// and with what, and the stream goes on.
 //
 // A session under steady activity never ends, and the number of keys is not
 // bounded: memory follows the live sessions and their items.
@@ -114,7 +118,7 @@ type session[T any] struct {
 // gap and keyFunc.
 func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
-	s := &sessionLoop[T]{out: out, gap: w.gap, gapBox: any(w.gap), keyFunc: w.keyFunc,
+	s := &sessionLoop[T]{out: out, name: w.name, gap: w.gap, gapBox: any(w.gap), keyFunc: w.keyFunc,
 		byKey: make(map[string]*session[T])}
 	return startClocked(ctx, w.clock, newEventReporter(w.observer, w.name, w.clock), s, in, out)
 }
@@ -124,6 +128,7 @@ func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 type sessionLoop[T any] struct {
 	clockLoop
 	out        chan<- Result[T]
+	name       string
 	gap        time.Duration
 	gapBox     any
 	keyFunc    func(Result[T]) string
@@ -165,13 +170,13 @@ func (s *sessionLoop[T]) headEnd() time.Duration {
 	if s.head == nil {
 		return 0
 	}
-	return s.head.last + s.gap
+	return deadlineAfter(s.head.last, s.gap)
 }
 
 // due emits every session whose gap has passed by now, after setting the
 // timer for the next session's end, if any.
 func (s *sessionLoop[T]) due(now time.Duration) bool {
-	for s.head != nil && now >= s.head.last+s.gap {
+	for s.head != nil && now >= deadlineAfter(s.head.last, s.gap) {
 		ss := s.head
 		s.unlink(ss)
 		delete(s.byKey, ss.key)
@@ -182,7 +187,10 @@ func (s *sessionLoop[T]) due(now time.Duration) bool {
 }
 
 func (s *sessionLoop[T]) input(r Result[T], now time.Duration) bool {
-	key := s.keyFunc(r)
+	key, err := sessionKey(s.keyFunc, r)
+	if err != nil {
+		return deliver(&s.clockLoop, s.out, keyFuncFailed(r, err, s.name), 1)
+	}
 	ss := s.byKey[key]
 	if ss == nil {
 		ss, s.spare = s.spare, nil
@@ -240,7 +248,7 @@ func (s *sessionLoop[T]) emitEnding(reason string, now time.Duration) bool {
 	})
 	for _, ss := range s.ending {
 		boxes := windowBoxes{
-			start: s.timer.base.Add(ss.start), end: s.timer.base.Add(ss.last + s.gap),
+			start: s.timer.base.Add(ss.start), end: s.timer.base.Add(deadlineAfter(ss.last, s.gap)),
 			typ: string(WindowTypeSession), size: time.Duration(0), gap: s.gapBox, key: ss.key,
 		}
 		n := len(ss.items)
@@ -256,4 +264,20 @@ func (s *sessionLoop[T]) emitEnding(reason string, now time.Duration) bool {
 	clear(s.ending)
 	s.ending = s.ending[:0]
 	return true
+}
+
+// sessionKey calls keyFunc, turning a panic into an error.
+func sessionKey[T any](keyFunc func(Result[T]) string, r Result[T]) (key string, err error) {
+	defer recoverUserPanic("keyFunc panicked", &err)
+	return keyFunc(r), nil
+}
+
+// keyFuncFailed is the error Result for r, on which keyFunc panicked with
+// err: it keeps r's item and metadata.
+func keyFuncFailed[T any](r Result[T], err error, name string) Result[T] {
+	item := r.value
+	if r.err != nil {
+		item = r.err.Item
+	}
+	return Result[T]{metadata: r.metadata, err: NewStreamError(item, err, name)}
 }

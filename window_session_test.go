@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 import (
@@ -103,4 +105,35 @@ func TestSessionWindow_KeyFuncSeesErrors(t *testing.T) {
 		close(in)
 		assert.Empty(t, collectResults(out))
 	})
+}
+
+// A keyFunc that panics turns its item into an error Result at once,
+// and the stream goes on.
+func TestSessionWindow_KeyFuncPanicIsAnErrorResult(t *testing.T) {
+	boom := errors.New("boom")
+	keyFunc := func(r Result[int]) string {
+		if r.Value() == 2 {
+			panic(boom)
+		}
+		return "k"
+	}
+	fc := NewFakeClock()
+	base := fc.Now()
+	in := make(chan Result[int])
+	out := NewSessionWindow(keyFunc, fc).WithGap(100*time.Millisecond).WithName("sessions").Process(context.Background(), in)
+	in <- NewSuccess(1).WithMetadata("source", "a")
+	fc.Advance(100 * time.Millisecond)
+	assert.Equal(t, []string{"1@[0s,100ms)k"}, winDescribe(t, []Result[int]{winRecv(t, out)}, base))
+	in <- NewSuccess(2).WithMetadata("source", "b")
+	failed := winRecv(t, out)
+	require.True(t, failed.IsError())
+	assert.Equal(t, 2, failed.Error().Item)
+	assert.Equal(t, "sessions", failed.Error().ProcessorName)
+	assert.EqualError(t, failed.Error().Err, "keyFunc panicked: boom")
+	assert.ErrorIs(t, failed.Error(), boom)
+	source, _ := failed.GetMetadata("source")
+	assert.Equal(t, "b", source)
+	in <- NewSuccess(3)
+	close(in)
+	assert.Equal(t, []string{"3@[100ms,200ms)k"}, winDescribe(t, winCollect(t, out), base))
 }

@@ -146,12 +146,12 @@ type slidingWin[T any] struct {
 // setting the timer for the next End, if any.
 func (s *slidingLoop[T]) due(now time.Duration) bool {
 	n := 0
-	for n < len(s.open) && now >= s.open[n].start+s.size {
+	for n < len(s.open) && now >= deadlineAfter(s.open[n].start, s.size) {
 		n++
 	}
 	next := time.Duration(0)
 	if n < len(s.open) {
-		next = s.open[n].start + s.size
+		next = deadlineAfter(s.open[n].start, s.size)
 	}
 	s.wakeAt(next, now)
 	for i := range n {
@@ -192,7 +192,7 @@ func (s *slidingLoop[T]) input(r Result[T], now time.Duration) bool {
 	for k := next; k <= hi; k++ {
 		s.open = append(s.open, slidingWin[T]{start: s.anchor + k*s.slide, items: append(s.bufs.get(), r)})
 	}
-	s.wakeAt(s.open[0].start+s.size, now)
+	s.wakeAt(deadlineAfter(s.open[0].start, s.size), now)
 	return true
 }
 
@@ -218,7 +218,7 @@ func (s *slidingLoop[T]) held() int {
 
 // emit sends win, which went out for reason when the clock read now.
 func (s *slidingLoop[T]) emit(win *slidingWin[T], reason string, now time.Duration) bool {
-	s.boxes.start, s.boxes.end = s.timer.base.Add(win.start), s.timer.base.Add(win.start+s.size)
+	s.boxes.start, s.boxes.end = s.timer.base.Add(win.start), s.timer.base.Add(deadlineAfter(win.start, s.size))
 	n := len(win.items)
 	if sent := emitWindow(s.lp, s.out, win.items, &s.boxes); sent < n {
 		win.items = win.items[sent:]

@@ -109,14 +109,17 @@ type gridLoop[T any] struct {
 	size  time.Duration
 	boxes windowBoxes
 	items []Result[T]
-	end   time.Duration // of the current window, since the timer's base
+	// The current window's Start and End, since the timer's base. End is
+	// kept apart from Start + size because it saturates.
+	start, end time.Duration
 }
 
 func (s *gridLoop[T]) due(now time.Duration) bool { return s.emit(ReasonWindowEnd, now) }
 
 func (s *gridLoop[T]) input(r Result[T], now time.Duration) bool {
 	if len(s.items) == 0 {
-		s.end = (now/s.size + 1) * s.size
+		s.start = now / s.size * s.size
+		s.end = deadlineAfter(s.start, s.size)
 		s.wakeAt(s.end, now)
 	}
 	if len(s.items) == cap(s.items) {
@@ -139,7 +142,7 @@ func (s *gridLoop[T]) held() int { return len(s.items) }
 // read now. A window cut short by the end of ctx keeps what it did not
 // send, for the cancel's count.
 func (s *gridLoop[T]) emit(reason string, now time.Duration) bool {
-	s.boxes.start, s.boxes.end = s.timer.base.Add(s.end-s.size), s.timer.base.Add(s.end)
+	s.boxes.start, s.boxes.end = s.timer.base.Add(s.start), s.timer.base.Add(s.end)
 	s.wakeAt(0, now)
 	n := len(s.items)
 	if sent := emitWindow(s.lp, s.out, s.items, &s.boxes); sent < n {

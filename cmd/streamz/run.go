@@ -58,6 +58,14 @@ Commands:
       or DURATION after its first line, whichever comes first.
       example: tail -f app.log | streamz batch -size 500 -latency 2s
 
+  migrate [-l] [-w] PATH ...
+      Rewrite Go files from github.com/zoobzio/clockz's clock to streamz's
+      own, as gofmt rewrites: print a diff, or with -l list the files that
+      would change, or with -w write them. PATH is a file, a folder or
+      folder/...; a clockz use with no streamz equivalent is reported, and
+      the exit status is then 1. See "streamz migrate -h".
+      example: streamz migrate -w ./...
+
 Filters read stdin and write stdout, one item per line, and write each item
 as soon as it is ready. A line ends at "\n" or "\r\n", which is not part
 of the item; a last line without an end still counts. Lines may be of any
@@ -103,6 +111,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runTimed(ctx, name, args, stdin, stdout, stderr, clock, observe)
 	case "batch":
 		return runBatch(ctx, args, stdin, stdout, stderr, clock, observe)
+	case "migrate":
+		return runMigrate(args, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "streamz: unknown command %q\n\n%s", name, usageText)
 	return exitUsage
@@ -211,6 +221,7 @@ var commands = map[string]command{
 		about:    "Groups lines into batches and writes each batch as one line: its lines\njoined by -sep, or a JSON array of strings with -json. A batch is written\nwhen it holds -size lines, or -latency after its first line arrived,\nwhichever comes first. At the end of input, or on SIGINT or SIGTERM, the\npartial batch is written at once.",
 		example:  "tail -f app.log | streamz batch -size 500 -latency 2s",
 	},
+	"migrate": migrateCommand,
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock streamz.Clock, observe func(streamz.Event)) int {
