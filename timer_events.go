@@ -107,28 +107,19 @@ func (p *periodTimer) now() time.Duration { return p.clock.Since(p.base) }
 // schedule sets the pending deadline, 0 for none, when now is the loop's
 // latest reading of the clock; a deadline must be after now. It makes sure
 // the loop will be woken once the clock reaches the deadline: it arms the
-// timer, moves its deadline, or, for 0, disarms it. The same deadline again
-// costs a comparison: only the loop's goroutine writes the deadline, so it
-// reads it here without the lock. A later deadline re-arms nothing while a
-// timer is armed (fire re-arms for the remainder), and if an event is owed,
-// taken re-arms when the loop takes it. An earlier one resets an armed
-// timer, which is still the same arm; if the timer cannot be stopped, its
-// goroutine is already running and re-arms for the new deadline itself.
+// timer, moves its deadline, or, for 0, disarms it. A later deadline
+// re-arms nothing while a timer is armed (fire re-arms for the remainder),
+// and if an event is owed, taken re-arms when the loop takes it; any other
+// change goes to moveBack. Only the loop's goroutine writes the deadline,
+// so it reads it here without the lock.
 func (p *periodTimer) schedule(deadline, now time.Duration) {
-	if deadline == p.deadline {
+	if deadline <= p.deadline {
+		p.moveBack(deadline, now)
 		return
 	}
-	if deadline == 0 {
-		p.disarmAt(now)
-		return
-	}
-	earlier := deadline < p.deadline
 	p.mu.Lock()
 	p.deadline = deadline
 	if p.state != timerIdle {
-		if earlier && p.state == timerArmed && p.timer.Stop() {
-			p.timer.Reset(deadline - now)
-		}
 		p.mu.Unlock()
 		return
 	}
@@ -142,6 +133,28 @@ func (p *periodTimer) schedule(deadline, now time.Duration) {
 	// Reported outside the lock, so that a slow observer never holds up the
 	// timer's goroutine (or an Advance running it).
 	p.rep.reportSince(EventTimerArm, "", 0, p.base, now)
+}
+
+// moveBack is schedule for a deadline no later than the pending one: the
+// same one costs nothing, 0 disarms, and an earlier one resets an armed
+// timer, which is still the same arm. If the timer cannot be stopped, its
+// goroutine is already running and re-arms for the new deadline itself; if
+// an event is owed, taken does. The timer is never idle here with a
+// deadline pending, since that deadline has been reached and a new one is
+// after now.
+func (p *periodTimer) moveBack(deadline, now time.Duration) {
+	switch {
+	case deadline == p.deadline:
+	case deadline == 0:
+		p.disarmAt(now)
+	default:
+		p.mu.Lock()
+		p.deadline = deadline
+		if p.state == timerArmed && p.timer.Stop() {
+			p.timer.Reset(deadline - now)
+		}
+		p.mu.Unlock()
+	}
 }
 
 func (p *periodTimer) fire() {
