@@ -176,8 +176,8 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 
 // throttleTrailing is the state of a Throttle with the trailing edge on. It
 // is apart from the leading-only loop so that the default configuration
-// pays nothing for the timer it needs. The timer is armed exactly while an item
-// is held, for the end of its cooldown.
+// pays nothing for the timer it needs. The timer is armed exactly while an
+// item is held, for the end of its cooldown.
 type throttleTrailing[T any] struct {
 	clockLoop
 	out     chan<- Result[T]
