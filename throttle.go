@@ -197,7 +197,7 @@ func (s *throttleTrailing[T]) due(now time.Duration) bool {
 	s.hold, s.holding = Result[T]{}, false
 	s.wakeAt(0, now)
 	s.ends = deadlineAfter(s.ends, s.d)
-	return s.emit(r, ReasonTrailing, now)
+	return emitItem(&s.clockLoop, s.out, r, ReasonTrailing, now)
 }
 
 func (s *throttleTrailing[T]) input(r Result[T], now time.Duration) bool {
@@ -207,7 +207,7 @@ func (s *throttleTrailing[T]) input(r Result[T], now time.Duration) bool {
 	if !s.started || now >= s.ends {
 		s.started, s.ends = true, deadlineAfter(now, s.d)
 		if s.leading {
-			return s.emit(r, ReasonLeading, now)
+			return emitItem(&s.clockLoop, s.out, r, ReasonLeading, now)
 		}
 	}
 	if s.holding {
@@ -227,17 +227,7 @@ func (s *throttleTrailing[T]) flush(now time.Duration) bool {
 	r := s.hold
 	s.hold, s.holding = Result[T]{}, false
 	s.wakeAt(0, now)
-	return s.emit(r, ReasonClose, now)
+	return emitItem(&s.clockLoop, s.out, r, ReasonClose, now)
 }
 
 func (s *throttleTrailing[T]) held() int { return heldCount(s.holding) }
-
-// emit sends r, which went out for reason when the clock read now, and
-// reports it.
-func (s *throttleTrailing[T]) emit(r Result[T], reason string, now time.Duration) bool {
-	if !deliver(&s.clockLoop, s.out, r, 1) {
-		return false
-	}
-	s.rep.reportSince(EventEmit, reason, 1, s.timer.base, now)
-	return true
-}

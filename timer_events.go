@@ -325,6 +325,16 @@ func deliver[O any](c *clockLoop, out chan<- O, r O, n int) bool {
 	return false
 }
 
+// emitItem delivers r, one item that went out for reason when the clock
+// read now, and reports its EventEmit.
+func emitItem[T any](c *clockLoop, out chan<- Result[T], r Result[T], reason string, now time.Duration) bool {
+	if !deliver(c, out, r, 1) {
+		return false
+	}
+	c.rep.reportSince(EventEmit, reason, 1, c.timer.base, now)
+	return true
+}
+
 // runClocked is the loop of a processor with deadlines, p, whose state
 // embeds c, from in to out; the output is closed when it returns.
 //
