@@ -41,8 +41,10 @@ func deadlineAfter(t, d time.Duration) time.Duration {
 }
 
 // stateEvent is what the timer goroutine sends when the clock has reached
-// the pending deadline. It carries nothing: the loop reads the clock.
-type stateEvent struct{}
+// the pending deadline. It carries nothing: the loop reads the clock. It is
+// an alias so that a ctx.Done() channel can be receive's events too, as
+// TakeUntil's stop is.
+type stateEvent = struct{}
 
 // periodTimer wakes one Process loop when the clock reaches the deadline of
 // what is pending. Its events channel is written by a goroutine that the
