@@ -213,11 +213,7 @@ func (s *debounceTrailing[T]) emit(reason string, now time.Duration) bool {
 	r := s.pending
 	s.pending, s.hasPending = Result[T]{}, false
 	s.wakeAt(0, now)
-	if !deliver(&s.clockLoop, s.out, r, 1) {
-		return false
-	}
-	s.rep.reportSince(EventEmit, reason, 1, s.timer.base, now)
-	return true
+	return emitItem(&s.clockLoop, s.out, r, reason, now)
 }
 
 // debounceEdges is a Debounce's options, as Process copied them.
@@ -327,7 +323,7 @@ type debounceWithEdges[T any] struct {
 func (s *debounceWithEdges[T]) due(now time.Duration) bool {
 	r, reason := s.burst.release(s.d, s.cfg)
 	s.wakeAt(0, now)
-	return s.emit(r, reason, now)
+	return emitItem(&s.clockLoop, s.out, r, reason, now)
 }
 
 func (s *debounceWithEdges[T]) input(r Result[T], now time.Duration) bool {
@@ -336,7 +332,7 @@ func (s *debounceWithEdges[T]) input(r Result[T], now time.Duration) bool {
 	}
 	leading, coalesced := s.burst.arrive(r, now, s.d, s.cfg)
 	if leading {
-		return s.emit(r, ReasonLeading, now)
+		return emitItem(&s.clockLoop, s.out, r, ReasonLeading, now)
 	}
 	if coalesced {
 		s.rep.reportSince(EventCoalesce, "", 1, s.timer.base, now)
@@ -352,17 +348,7 @@ func (s *debounceWithEdges[T]) flush(now time.Duration) bool {
 		return true
 	}
 	s.wakeAt(0, now)
-	return s.emit(s.burst.take(), ReasonClose, now)
+	return emitItem(&s.clockLoop, s.out, s.burst.take(), ReasonClose, now)
 }
 
 func (s *debounceWithEdges[T]) held() int { return heldCount(s.burst.hasPending) }
-
-// emit sends r, which went out for reason when the clock read now, and
-// reports it.
-func (s *debounceWithEdges[T]) emit(r Result[T], reason string, now time.Duration) bool {
-	if !deliver(&s.clockLoop, s.out, r, 1) {
-		return false
-	}
-	s.rep.reportSince(EventEmit, reason, 1, s.timer.base, now)
-	return true
-}

@@ -85,9 +85,7 @@ func (kt *KeyedThrottle[T, K]) Process(ctx context.Context, in <-chan Result[T])
 	rep := newEventReporter(kt.observer, kt.Name(), kt.clock)
 	if d <= 0 {
 		// Every item passes: Throttle's pass-through, with no keys.
-		s := &throttleLeading[T]{out: out, d: d}
-		s.untimed = true
-		return startClocked(ctx, kt.clock, rep, s, in, out)
+		return throttleLeading(ctx, kt.clock, rep, d, in, out)
 	}
 	s := &keyedThrottleLoop[T, K]{d: d, leading: leading, trailing: trailing}
 	s.keyedLoop = keyedLoop[T, K, throttleCooldown[T], Result[T]]{
