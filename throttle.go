@@ -126,158 +126,114 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 		panic("streamz: Throttle.Process: WithLeading(false) and WithTrailing(false) leave no edge to emit on")
 	}
 	out := make(chan Result[T])
-	lp := newLoop(ctx, clock, in, out)
 	rep := newEventReporter(th.observer, th.Name(), clock)
 	if trailing && d > 0 {
-		go throttleTrailing(lp, clock, rep, d, leading, in, out)
-		return out
+		return startClocked(ctx, clock, rep, &throttleTrailing[T]{out: out, d: d, leading: leading}, in, out)
 	}
-	go func() {
-		defer lp.exit()
-		defer close(out)
-		defer rep.report(EventClose, "", 0)
-		// Times are durations since base: for RealClock, Since reads only
-		// the monotonic clock.
-		base := clock.Now()
-		var passed bool
-		var cooldownEnds time.Duration
-		for {
-			r, ok, _, stop := receive[Result[T]](lp, nil, in)
-			if stop {
-				rep.report(EventCancel, "", 0)
-				return
-			}
-			if !ok {
-				return
-			}
-			now := noReading // with d <= 0 the loop reads no clock
-			if r.IsSuccess() && d > 0 {
-				now = clock.Since(base)
-				if passed && now < cooldownEnds {
-					rep.reportSince(EventDrop, ReasonCooldown, 1, base, now)
-					continue
-				}
-				passed = true
-				cooldownEnds = deadlineAfter(now, d)
-			}
-			if !send(lp, out, r) {
-				rep.report(EventCancel, "", 1)
-				return
-			}
-			if r.IsSuccess() {
-				rep.reportSince(EventEmit, ReasonLeading, 1, base, now)
-			}
-		}
-	}()
-	return out
+	s := &throttleLeading[T]{out: out, d: d}
+	s.untimed = d <= 0
+	return startClocked(ctx, clock, rep, s, in, out)
 }
 
-// throttleTrailing is the loop of a Throttle with the trailing edge on. It
-// is apart from the leading-only loop so that the default configuration
-// pays nothing for the timer it needs.
-func throttleTrailing[T any](lp *loop, clock Clock, rep *eventReporter, d time.Duration, leading bool, in <-chan Result[T], out chan<- Result[T]) {
-	defer lp.exit()
-	defer close(out)
-	defer rep.report(EventClose, "", 0)
-	timer := newPeriodTimer(clock)
-	timer.rep = rep
-	defer timer.disarm()
+// throttleLeading is the state of a Throttle with the leading edge only, or
+// with d <= 0. Nothing is held, so it never sets a deadline and no timer is
+// armed: each decision is one read of the clock when an item arrives.
+type throttleLeading[T any] struct {
+	clockLoop
+	out          chan<- Result[T]
+	d            time.Duration
+	passed       bool // an item has passed
+	cooldownEnds time.Duration
+}
 
-	var open bool          // a cooldown is running
-	var ends time.Duration // when it ends, since the timer's base
-	var held Result[T]     // the last item of the cooldown, for the trailing edge
-	var holding bool
-	// held1 is how many items are held: what a cancel loses.
-	held1 := func() int {
-		if holding {
-			return 1
+func (s *throttleLeading[T]) due(time.Duration) bool { return true }
+
+func (s *throttleLeading[T]) input(r Result[T], now time.Duration) bool {
+	if r.IsSuccess() && s.d > 0 {
+		if s.passed && now < s.cooldownEnds {
+			s.rep.reportSince(EventDrop, ReasonCooldown, 1, s.timer.base, now)
+			return true
 		}
-		return 0
+		s.passed = true
+		s.cooldownEnds = deadlineAfter(now, s.d)
 	}
-	// emit sends r, which went out for reason when the clock read now, and
-	// reports it; it reports false if ctx ended during the send.
-	emit := func(r Result[T], reason string, now time.Duration) bool {
-		if !send(lp, out, r) {
-			rep.report(EventCancel, "", 1+held1())
-			return false
+	if !deliver(&s.clockLoop, s.out, r, 1) {
+		return false
+	}
+	if r.IsSuccess() {
+		s.rep.reportSince(EventEmit, ReasonLeading, 1, s.timer.base, now)
+	}
+	return true
+}
+
+func (s *throttleLeading[T]) flush(time.Duration) bool { return true }
+
+func (s *throttleLeading[T]) held() int { return 0 }
+
+// throttleTrailing is the state of a Throttle with the trailing edge on. It
+// is apart from throttleLeading so that the default configuration pays
+// nothing for the timer it needs. The timer is armed exactly while an item
+// is held, for the end of its cooldown.
+type throttleTrailing[T any] struct {
+	clockLoop
+	out     chan<- Result[T]
+	d       time.Duration
+	leading bool
+	started bool          // a cooldown has started; it runs until ends
+	ends    time.Duration // since the timer's base
+	hold    Result[T]     // the last item of the cooldown, for the trailing edge
+	holding bool
+}
+
+// due ends the cooldown, whose end has come with an item held. The item
+// goes out then, stamped at the end, not at now, and starts the next
+// cooldown, which holds nothing yet.
+func (s *throttleTrailing[T]) due(now time.Duration) bool {
+	r := s.hold
+	s.hold, s.holding = Result[T]{}, false
+	s.wakeAt(0, now)
+	s.ends = deadlineAfter(s.ends, s.d)
+	return s.emit(r, ReasonTrailing, now)
+}
+
+func (s *throttleTrailing[T]) input(r Result[T], now time.Duration) bool {
+	if r.IsError() {
+		return deliver(&s.clockLoop, s.out, r, 1)
+	}
+	if !s.started || now >= s.ends {
+		s.started, s.ends = true, deadlineAfter(now, s.d)
+		if s.leading {
+			return s.emit(r, ReasonLeading, now)
 		}
-		rep.reportSince(EventEmit, reason, 1, timer.base, now)
+	}
+	if s.holding {
+		s.rep.reportSince(EventDrop, ReasonCooldown, 1, s.timer.base, now)
+	}
+	s.hold, s.holding = r, true
+	s.wakeAt(s.ends, now)
+	return true
+}
+
+// flush emits the held item at once, for the close; one whose cooldown
+// has ended went out for it in due.
+func (s *throttleTrailing[T]) flush(now time.Duration) bool {
+	if !s.holding {
 		return true
 	}
-	// endDue ends the cooldown if now has reached its end. A held item goes
-	// out then, stamped at the end, not at now, and starts the next
-	// cooldown; that one holds nothing yet, so at most one item is emitted
-	// per call. It reports false if ctx ended during the send.
-	endDue := func(now time.Duration) bool {
-		if !open || now < ends {
-			return true
-		}
-		if !holding {
-			open = false
-			return true
-		}
-		r := held
-		held, holding = Result[T]{}, false
-		timer.disarmAt(now)
-		ends = deadlineAfter(ends, d)
-		if now >= ends {
-			open = false
-		}
-		return emit(r, ReasonTrailing, now)
-	}
+	r := s.hold
+	s.hold, s.holding = Result[T]{}, false
+	s.wakeAt(0, now)
+	return s.emit(r, ReasonClose, now)
+}
 
-	for {
-		r, ok, gotEvent, stop := receive(lp, timer.events, in)
-		switch {
-		case stop:
-			rep.report(EventCancel, "", held1())
-			return
-		case gotEvent:
-			timer.taken()
-			if !endDue(timer.now()) {
-				return
-			}
-		case !ok:
-			// Time first here too, so that an item whose cooldown has ended
-			// goes out for the trailing edge, not for the close.
-			now := timer.now()
-			if !endDue(now) {
-				return
-			}
-			if holding {
-				r := held
-				held, holding = Result[T]{}, false
-				timer.disarmAt(now)
-				emit(r, ReasonClose, now)
-			}
-			return
-		default:
-			now := timer.now()
-			if !endDue(now) {
-				return
-			}
-			if r.IsError() {
-				if !send(lp, out, r) {
-					rep.report(EventCancel, "", 1+held1())
-					return
-				}
-				continue
-			}
-			if !open {
-				open, ends = true, deadlineAfter(now, d)
-				if leading {
-					if !emit(r, ReasonLeading, now) {
-						return
-					}
-					continue
-				}
-			}
-			if holding {
-				rep.reportSince(EventDrop, ReasonCooldown, 1, timer.base, now)
-			} else {
-				timer.schedule(ends, now)
-			}
-			held, holding = r, true
-		}
+func (s *throttleTrailing[T]) held() int { return heldCount(s.holding) }
+
+// emit sends r, which went out for reason when the clock read now, and
+// reports it.
+func (s *throttleTrailing[T]) emit(r Result[T], reason string, now time.Duration) bool {
+	if !deliver(&s.clockLoop, s.out, r, 1) {
+		return false
 	}
+	s.rep.reportSince(EventEmit, reason, 1, s.timer.base, now)
+	return true
 }
