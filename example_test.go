@@ -655,6 +655,59 @@ func ExampleWindowCollector() {
 	// 1m0s [3] 0
 }
 
+// A live count per minute: each window's collection comes out when the
+// window ends, while the input is still open, with nothing after it.
+func ExampleTumblingWindow_Collect() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[int])
+	out := streamz.NewTumblingWindow[int](time.Minute, clock).Collect(ctx, in)
+
+	in <- streamz.NewSuccess(1)
+	in <- streamz.NewError(2, errors.New("bad reading"), "sensor")
+	clock.Advance(time.Minute) // the first window ends: out at once
+	c := (<-out).Value()
+	fmt.Println(c.Start.Sub(streamz.FakeClockStart), c.Values(), c.ErrorCount())
+
+	in <- streamz.NewSuccess(3)
+	close(in) // the pending window is flushed
+	for r := range out {
+		c := r.Value()
+		fmt.Println(c.Start.Sub(streamz.FakeClockStart), c.Values(), c.ErrorCount())
+	}
+	// Output:
+	// 0s [1] 1
+	// 1m0s [3] 0
+}
+
+// Count requests per user session, holding only a count per session: a
+// session's total comes out when the user has been idle for the gap.
+func ExampleNewWindowFold() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[string])
+	sessions := streamz.NewSessionWindow(func(r streamz.Result[string]) string { return r.Value() }, clock).
+		WithGap(10 * time.Second)
+	count := func(n int, _ streamz.Result[string]) int { return n + 1 }
+	out := streamz.NewWindowFold(sessions, nil, count).Process(ctx, in)
+
+	in <- streamz.NewSuccess("ana")
+	in <- streamz.NewSuccess("bo")
+	clock.Advance(5 * time.Second)
+	in <- streamz.NewSuccess("ana")
+	clock.Advance(10 * time.Second) // bo's session ended at 10s, ana's now
+	for range 2 {
+		v := (<-out).Value()
+		fmt.Println(*v.Meta.SessionKey, v.Value, v.End.Sub(streamz.FakeClockStart))
+	}
+	close(in)
+	for range out {
+	}
+	// Output:
+	// bo 1 10s
+	// ana 2 15s
+}
+
 // Save at most once a second, but always save the last edit: the trailing
 // edge emits the last item of each cooldown when the cooldown ends.
 func ExampleThrottle_WithTrailing() {
