@@ -351,6 +351,19 @@ func TestSlidingWindow_LiveObserverSequences(t *testing.T) {
 	wpPlayObsCases(t, "sliding-window", collect(100, 50), withOutputs(overlap, []string{"[1 2]", "[2]"}, nil))
 	wpPlayObsCases(t, "sliding-window", fold(100, 50), withOutputs(overlap, []string{"2", "1"}, nil))
 	wpPlayObsCases(t, "sliding-window", collect(50, 100), withOutputs(gaps, []string{"[1]", "[4]"}))
+	// Every 25ms: [0,100) holds 1 to 4, [25,125) 2 to 4, [50,150) 3 and 4,
+	// [75,175) 4. The loop is still sending the first window when the
+	// other three end, so those go out together, and the cancel comes while
+	// the second of them waits: it and the third are lost, the first not.
+	backlog := []wpObsCase{{
+		name:     "cancel while the second of three windows due together waits for a reader",
+		noReader: true,
+		steps: []obsStep{obsSend(1), obsWait(obsMs(30)), obsSend(2), obsWait(obsMs(30)), obsSend(3), obsWait(obsMs(20)), obsSend(4),
+			obsWait(obsMs(80)), obsWait(obsMs(60)), obsRead(), obsRead(), obsCancelCtx()},
+		events: []string{obsArm(0), obsFire(100), obsArm(100), wpEnd(4, 100), obsFire(220), wpEnd(3, 220), obsCanc(3, 220), obsClose(220)},
+	}}
+	wpPlayObsCases(t, "sliding-window", collect(100, 25), withOutputs(backlog, []string{"[1 2 3 4]", "[2 3 4]"}))
+	wpPlayObsCases(t, "sliding-window", fold(100, 25), withOutputs(backlog, []string{"4", "3"}))
 	wpPlayObsCases(t, "sliding-window", fold(50, 100), withOutputs(gaps, []string{"1", "1"}))
 }
 
