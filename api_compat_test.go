@@ -97,9 +97,38 @@ var (
 	_ streamz.PartitionStrategy[int]                                                                                                                      = (*streamz.RoundRobinPartition[int])(nil)           // 52
 )
 
-// The exported fields, in order and with their types: a conversion from
-// an unnamed struct type with the same fields compiles only if they match.
+// The exported structs' fields in the previous order, written as its
+// callers' unkeyed literals are. Every value is typed, so a literal
+// compiles only if each position holds a field of that type: a swap of two
+// fields of different types fails the build here. (An untyped constant
+// would not: BatchConfig{100, 10} compiles whichever int-like field comes
+// first.) Two fields of one type, such as Start and End, could trade places
+// unseen by a literal; the conversions below pin the names too.
 var (
+	_ = streamz.BatchConfig{time.Duration(0), int(0)}
+	_ = streamz.StreamError[int]{int(0), error(nil), string(""), time.Time{}}
+	_ = streamz.SwitchConfig[string]{(*string)(nil), int(0)}
+	_ = streamz.PartitionConfig[int]{streamz.PartitionStrategy[int](nil), int(0), int(0)}
+	_ = streamz.WindowConfig{time.Duration(0), time.Duration(0), int(0)}
+	_ = streamz.WindowMetadata{time.Duration(0), (*time.Duration)(nil), (*time.Duration)(nil), (*string)(nil), time.Time{}, time.Time{}, string("")}
+	_ = streamz.WindowInfo{time.Duration(0), (*time.Duration)(nil), (*time.Duration)(nil), (*string)(nil), time.Time{}, time.Time{}, streamz.WindowType("")}
+	_ = streamz.WindowCollection[int]{time.Time{}, time.Time{}, streamz.WindowMetadata{}, []streamz.Result[int](nil)}
+)
+
+// The exported fields, in order, with their names and types: a conversion
+// from an unnamed struct type with the same fields compiles only if they
+// match.
+var (
+	_ = streamz.BatchConfig(struct {
+		MaxLatency time.Duration
+		MaxSize    int
+	}{})
+	_ = streamz.StreamError[int](struct {
+		Item          int
+		Err           error
+		ProcessorName string
+		Timestamp     time.Time
+	}{})
 	_ = streamz.SwitchConfig[string](struct {
 		DefaultKey *string
 		BufferSize int

@@ -7,14 +7,18 @@ import (
 )
 
 // BatchConfig says when a Batcher emits its current batch.
+//
+// The fields are declared in the previous streamz's order, MaxLatency then
+// MaxSize, so that its unkeyed literals such as BatchConfig{time.Second, 10}
+// keep their meaning; keyed fields are clearer in new code.
 type BatchConfig struct {
-	// MaxSize is the number of items at which a batch is emitted at once.
-	// It must be at least 1.
-	MaxSize int
 	// MaxLatency is how long a batch may wait after its first item before
 	// it is emitted. Zero means batches are emitted by size only (and at the
 	// end of input). It must not be negative.
 	MaxLatency time.Duration
+	// MaxSize is the number of items at which a batch is emitted at once.
+	// It must be at least 1.
+	MaxSize int
 }
 
 // Batcher groups success items into slices.

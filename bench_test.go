@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Benchmarks for Throttle, Debounce and Batcher on RealClock, with the floors
@@ -10,8 +12,11 @@ package streamz
 // what is measured is the steady state, not the start-up.
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -1388,6 +1393,156 @@ func BenchmarkWindowObserved(b *testing.B) {
 			p := pump(b, buf, NewSessionWindow(keyOf, RealClock).WithGap(time.Hour).WithObserver(fn).Process, nil)
 			winReportOutputs(b, p, b.N)
 			perItem(b, float64(events()), "events/item")
+		})
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Sources, and FlatMap against Mapper. BENCHMARKS.md's "Sources and
+// FlatMap" section has the figures and the budgets.
+
+// srcDrain times draining the stream that start returns: one op is one
+// item. start runs before the timer starts, as pump's Process call does. It
+// reports cpu-ns/item as ppPump does, and with noAllocs fails a case that
+// allocates per item.
+func srcDrain[T any](b *testing.B, noAllocs bool, start func() <-chan T) {
+	b.Helper()
+	out := start()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs := ms.Mallocs
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := ppCPUTime()
+	n := 0
+	for range out {
+		n++
+	}
+	b.StopTimer()
+	perItem(b, float64(ppCPUTime()-cpu), "cpu-ns/item")
+	if n != b.N {
+		b.Fatalf("got %d items, want %d", n, b.N)
+	}
+	runtime.ReadMemStats(&ms)
+	perItem(b, float64(ms.Mallocs-mallocs), "allocs/item")
+	if noAllocs {
+		paNoAllocs(b, pumped{mallocs: ms.Mallocs - mallocs})
+	}
+}
+
+// srcProduce sends 0..n-1 on a channel of capacity buf, from a goroutine,
+// and closes it.
+func srcProduce(n, buf int) <-chan int {
+	ch := make(chan int, buf)
+	go func() {
+		for i := range n {
+			ch <- i
+		}
+		close(ch)
+	}()
+	return ch
+}
+
+// srcFloorFromChannel is the least a channel source can cost: a bare
+// goroutine that wraps and forwards.
+func srcFloorFromChannel(in <-chan int) <-chan Result[int] {
+	out := make(chan Result[int])
+	go func() {
+		defer close(out)
+		for v := range in {
+			out <- Result[int]{value: v}
+		}
+	}()
+	return out
+}
+
+// srcFloorFromSlice is the least a slice source can cost.
+func srcFloorFromSlice(items []int) <-chan Result[int] {
+	out := make(chan Result[int])
+	go func() {
+		defer close(out)
+		for _, v := range items {
+			out <- Result[int]{value: v}
+		}
+	}()
+	return out
+}
+
+// srcScannerLines is the reference for FromLines: a bufio.Scanner loop that
+// sends each line as a plain string.
+func srcScannerLines(r io.Reader) <-chan string {
+	out := make(chan string)
+	go func() {
+		defer close(out)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			out <- sc.Text()
+		}
+	}()
+	return out
+}
+
+// srcLineInput is n log-like lines of 60 bytes.
+func srcLineInput(n int) []byte {
+	line := []byte(`{"level":"info","msg":"request served","ms":12,"id":000000}` + "\n")
+	return bytes.Repeat(line, n)
+}
+
+func BenchmarkSources(b *testing.B) {
+	for _, buf := range inBufs {
+		b.Run(fmt.Sprintf("channel/floor/in=%d", buf), func(b *testing.B) {
+			srcDrain(b, true, func() <-chan Result[int] { return srcFloorFromChannel(srcProduce(b.N, buf)) })
+		})
+		b.Run(fmt.Sprintf("channel/streamz/in=%d", buf), func(b *testing.B) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			srcDrain(b, true, func() <-chan Result[int] { return FromChannel(ctx, srcProduce(b.N, buf)) })
+		})
+	}
+	b.Run("slice/floor", func(b *testing.B) {
+		items := make([]int, b.N)
+		srcDrain(b, true, func() <-chan Result[int] { return srcFloorFromSlice(items) })
+	})
+	b.Run("slice/streamz", func(b *testing.B) {
+		items := make([]int, b.N)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		srcDrain(b, true, func() <-chan Result[int] { return FromSlice(ctx, items) })
+	})
+	b.Run("lines/scanner", func(b *testing.B) {
+		input := srcLineInput(b.N)
+		b.SetBytes(int64(len(input) / b.N))
+		srcDrain(b, false, func() <-chan string { return srcScannerLines(bytes.NewReader(input)) })
+	})
+	b.Run("lines/streamz", func(b *testing.B) {
+		input := srcLineInput(b.N)
+		b.SetBytes(int64(len(input) / b.N))
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		srcDrain(b, false, func() <-chan Result[string] { return FromLines(ctx, bytes.NewReader(input), 0) })
+	})
+}
+
+// BenchmarkFlatMap compares a FlatMap that emits one output per input with
+// a Mapper doing the same, in the same run; "reused" returns one slice each
+// time, as FlatMap allows.
+func BenchmarkFlatMap(b *testing.B) {
+	b.Run("mapper", func(b *testing.B) {
+		m := NewMapper(func(_ context.Context, v int) (int, error) { return v, nil })
+		eachInBuf(b, func(b *testing.B, buf int) { ppPump(b, buf, m.Process) })
+	})
+	b.Run("flatmap-1", func(b *testing.B) {
+		f := NewFlatMap(func(_ context.Context, v int) ([]int, error) { return []int{v}, nil })
+		eachInBuf(b, func(b *testing.B, buf int) { ppPump(b, buf, f.Process) })
+	})
+	b.Run("flatmap-1-reused", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			one := make([]int, 1)
+			f := NewFlatMap(func(_ context.Context, v int) ([]int, error) {
+				one[0] = v
+				return one, nil
+			})
+			paNoAllocs(b, ppPump(b, buf, f.Process))
 		})
 	})
 }

@@ -219,11 +219,7 @@ func (s *debounceTrailing[T]) emit(reason string, now time.Duration) bool {
 	r := s.pending
 	s.pending, s.hasPending = Result[T]{}, false
 	s.wakeAt(0, now)
-	if !deliver(&s.clockLoop, s.out, r, 1) {
-		return false
-	}
-	s.rep.reportSince(EventEmit, reason, 1, s.timer.base, now)
-	return true
+	return emitItem(&s.clockLoop, s.out, r, reason, now)
 }
 
 // debounceEdges is a Debounce's options, as Process copied them.
@@ -273,7 +269,7 @@ func (s *debounceWithEdges[T]) due(now time.Duration) bool {
 	}
 	s.anchor = s.deadline
 	s.deadline = s.bound()
-	return s.emit(r, reason, now)
+	return emitItem(&s.clockLoop, s.out, r, reason, now)
 }
 
 func (s *debounceWithEdges[T]) input(r Result[T], now time.Duration) bool {
@@ -286,7 +282,7 @@ func (s *debounceWithEdges[T]) input(r Result[T], now time.Duration) bool {
 		s.seen, s.anchor = true, now
 		s.deadline = s.bound()
 		if s.cfg.leading {
-			return s.emit(r, ReasonLeading, now)
+			return emitItem(&s.clockLoop, s.out, r, ReasonLeading, now)
 		}
 	} else {
 		s.deadline = s.bound()
@@ -308,17 +304,7 @@ func (s *debounceWithEdges[T]) flush(now time.Duration) bool {
 	r := s.pending
 	s.pending, s.hasPending = Result[T]{}, false
 	s.wakeAt(0, now)
-	return s.emit(r, ReasonClose, now)
+	return emitItem(&s.clockLoop, s.out, r, ReasonClose, now)
 }
 
 func (s *debounceWithEdges[T]) held() int { return heldCount(s.hasPending) }
-
-// emit sends r, which went out for reason when the clock read now, and
-// reports it.
-func (s *debounceWithEdges[T]) emit(r Result[T], reason string, now time.Duration) bool {
-	if !deliver(&s.clockLoop, s.out, r, 1) {
-		return false
-	}
-	s.rep.reportSince(EventEmit, reason, 1, s.timer.base, now)
-	return true
-}

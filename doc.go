@@ -25,6 +25,13 @@
 //   - Plumbing, which reads no clock: [Mapper], [AsyncMapper], [Filter],
 //     [Tap], [Buffer], [Sample], [FanIn], [FanOut], [Switch], [Partition],
 //     and [DeadLetterQueue] (which times its 10 ms drop rule on a Clock).
+//   - Your own: [Stage] runs a per-item function that emits any number of
+//     Results; [FlatMap] and [Unbatcher] are built on it.
+//
+// Sources ([FromChannel], [FromSlice], [FromSeq], [FromLines]) start a
+// stream, sinks ([All], [Collect]) end one, and [TakeUntil] with
+// [WithGrace] shut a pipeline down so that every stage flushes what it
+// holds (see the README's "Building a service").
 //
 // The timed processors, the windows and DeadLetterQueue report what they
 // do to an observer set with WithObserver: see [Event], [NewSlogObserver]

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Marble tables for the edge options, written from the documented

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Model tests for the edge options of Throttle and Debounce (issue 11):

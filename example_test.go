@@ -1,18 +1,24 @@
+//go:build go1.25
+
 package streamz_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"expvar"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"os"
+	"os/signal"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -194,6 +200,80 @@ func Example_quickStart() {
 	}
 
 	_, _ = pages, rebuilds
+}
+
+// LogEntry is one line of the service's input.
+type LogEntry struct {
+	Level   string `json:"level"`
+	Message string `json:"msg"`
+}
+
+func parseEntry(_ context.Context, line string) (LogEntry, error) {
+	var e LogEntry
+	err := json.Unmarshal([]byte(line), &e)
+	return e, err
+}
+
+// serveLogs reads JSON lines from r and inserts them in batches, until r
+// ends or stop ends. On stop it reads no more, flushes what the stages
+// hold, and returns once it is inserted, or 10s after stop at the latest.
+func serveLogs(stop context.Context, r io.Reader, insert func(context.Context, []LogEntry) error) error {
+	// Every stage runs under ctx, which ends only 10s after stop (or when
+	// serveLogs returns); the stop itself goes to TakeUntil alone.
+	ctx, cancel := streamz.WithGrace(stop, 10*time.Second, streamz.RealClock)
+	defer cancel()
+
+	lines := streamz.NewTakeUntil[string](stop).Process(ctx, streamz.FromLines(ctx, r, 1<<20))
+	nonEmpty := streamz.NewFilter(func(line string) bool { return line != "" }).Process(ctx, lines)
+	entries := streamz.NewMapper(parseEntry).Process(ctx, nonEmpty)
+	batches := streamz.NewBatcher[LogEntry](streamz.BatchConfig{MaxSize: 500, MaxLatency: 2 * time.Second}, streamz.RealClock).
+		Process(ctx, entries)
+
+	// The sink reads to the end: a line that is too long or not JSON
+	// arrives as an error, in order with the batches.
+	for batch, err := range streamz.All(batches) {
+		if err != nil {
+			log.Print(err)
+			continue
+		}
+		if err := insert(ctx, batch); err != nil {
+			return err // the deferred cancel stops the rest
+		}
+	}
+	return nil
+}
+
+// Example_serviceMain is what main does in the service. It is compiled but
+// not run: it would wait for stdin.
+func Example_serviceMain() {
+	insertEntries := func(context.Context, []LogEntry) error { return nil }
+
+	stop, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	if err := serveLogs(stop, os.Stdin, insertEntries); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// Example_service runs serveLogs on three lines; the input's end flushes the
+// partial batch at once.
+func Example_service() {
+	input := `{"level":"info","msg":"started"}
+
+{"level":"warn","msg":"disk 91% full"}
+`
+	insert := func(_ context.Context, batch []LogEntry) error {
+		for _, e := range batch {
+			fmt.Println(e.Level, e.Message)
+		}
+		return nil
+	}
+	if err := serveLogs(context.Background(), strings.NewReader(input), insert); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// info started
+	// warn disk 91% full
 }
 
 func TestRowsAreBatched(t *testing.T) {
@@ -907,4 +987,104 @@ func ExampleSessionWindow_WithObserver() {
 	// timer-stop/ count=0 at=1m0s
 	// emit/close count=2 at=1m0s
 	// close/ count=0 at=1m0s
+}
+
+func ExampleFromLines() {
+	ctx := context.Background()
+	input := "first\r\nsecond\n" + strings.Repeat("x", 20) + "\nlast"
+	for line, err := range streamz.All(streamz.FromLines(ctx, strings.NewReader(input), 10)) {
+		if err != nil {
+			fmt.Println("error:", errors.Unwrap(err))
+			continue
+		}
+		fmt.Println(line)
+	}
+	// Output:
+	// first
+	// second
+	// error: bufio.Scanner: token too long
+	// last
+}
+
+func ExampleCollect() {
+	ctx := context.Background()
+	parse := streamz.NewMapper(func(_ context.Context, s string) (int, error) { return strconv.Atoi(s) })
+	values, err := streamz.Collect(parse.Process(ctx, streamz.FromSlice(ctx, []string{"1", "two", "3"})))
+	fmt.Println(values)
+	var se *streamz.StreamError[int]
+	if errors.As(err, &se) {
+		fmt.Println(se.ProcessorName, se.Err)
+	}
+	// Output:
+	// [1 3]
+	// mapper strconv.Atoi: parsing "two": invalid syntax
+}
+
+func ExampleFlatMap() {
+	ctx := context.Background()
+	words := streamz.NewFlatMap(func(_ context.Context, line string) ([]string, error) {
+		return strings.Fields(line), nil
+	})
+	values, _ := streamz.Collect(words.Process(ctx, streamz.FromSlice(ctx, []string{"to be", "", "or not"})))
+	fmt.Println(values)
+	// Output:
+	// [to be or not]
+}
+
+func ExampleUnbatcher() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[int])
+	batches := streamz.NewBatcher[int](streamz.BatchConfig{MaxSize: 2, MaxLatency: time.Second}, clock).Process(ctx, in)
+	items := streamz.NewUnbatcher[int]().Process(ctx, batches)
+
+	go func() {
+		for i := 1; i <= 3; i++ {
+			in <- streamz.NewSuccess(i)
+		}
+		close(in) // flushes the partial batch [3]
+	}()
+	values, _ := streamz.Collect(items)
+	fmt.Println(values)
+	// Output:
+	// [1 2 3]
+}
+
+// ExampleStage writes a stage of one's own: it numbers the successes of
+// each stream, keeping the count across items, and passes errors through.
+// Between two clocked processors it is settled like theirs, so the test
+// style stays send, Advance, expect.
+func ExampleStage() {
+	ctx := context.Background()
+	numbered := streamz.NewStage(func() streamz.StageFunc[string, string] {
+		n := 0 // state of one stream
+		return func(_ context.Context, r streamz.Result[string], emit func(streamz.Result[string]) bool) {
+			if r.IsError() {
+				emit(r)
+				return
+			}
+			n++
+			emit(streamz.NewSuccess(fmt.Sprintf("%d. %s", n, r.Value())))
+		}
+	})
+
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[string])
+	debounced := streamz.NewDebounce[string](100*time.Millisecond, clock).Process(ctx, in)
+	batches := streamz.NewBatcher[string](streamz.BatchConfig{MaxSize: 10, MaxLatency: time.Second}, clock).
+		Process(ctx, numbered.Process(ctx, debounced))
+
+	in <- streamz.NewSuccess("h")
+	in <- streamz.NewSuccess("hi")
+	clock.Advance(100 * time.Millisecond) // "hi" goes through the stage into a batch
+	in <- streamz.NewSuccess("hey")
+	clock.Advance(100 * time.Millisecond)
+	clock.Advance(900 * time.Millisecond) // the batch's MaxLatency
+	fmt.Println((<-batches).Value())
+
+	close(in)
+	for range batches {
+	}
+	// Output:
+	// [1. hi 2. hey]
 }

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Tests of drainOnCancel: the plain send that loops not settled by a

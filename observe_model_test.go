@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Model tests with an observer for Throttle and Debounce: the random

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Tests of the observer API (observe.go) and of what Batcher and the period

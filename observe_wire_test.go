@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Tests of what Throttle, Debounce and DeadLetterQueue report to an

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Timer races, timer cleanup and model tests for Throttle, Debounce and

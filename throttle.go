@@ -130,50 +130,54 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 	if trailing && d > 0 {
 		return startClocked(ctx, clock, rep, &throttleTrailing[T]{out: out, d: d, leading: leading}, in, out)
 	}
-	s := &throttleLeading[T]{out: out, d: d}
-	s.untimed = d <= 0
-	return startClocked(ctx, clock, rep, s, in, out)
-}
-
-// throttleLeading is the state of a Throttle with the leading edge only, or
-// with d <= 0. Nothing is held, so it never sets a deadline and no timer is
-// armed: each decision is one read of the clock when an item arrives.
-type throttleLeading[T any] struct {
-	clockLoop
-	out          chan<- Result[T]
-	d            time.Duration
-	passed       bool // an item has passed
-	cooldownEnds time.Duration
-}
-
-func (s *throttleLeading[T]) due(time.Duration) bool { return true }
-
-func (s *throttleLeading[T]) input(r Result[T], now time.Duration) bool {
-	if r.IsSuccess() && s.d > 0 {
-		if s.passed && now < s.cooldownEnds {
-			s.rep.reportSince(EventDrop, ReasonCooldown, 1, s.timer.base, now)
-			return true
+	// The leading edge holds nothing and so has no deadline to apply: its
+	// loop is a receive and a send, and it stays off runClocked, whose
+	// per-item call would cost it about a tenth more (BENCHMARKS.md).
+	lp := newLoop(ctx, clock, in, out)
+	go func() {
+		defer lp.exit()
+		defer close(out)
+		defer rep.report(EventClose, "", 0)
+		// Times are durations since base: for RealClock, Since reads only
+		// the monotonic clock.
+		base := clock.Now()
+		var passed bool
+		var cooldownEnds time.Duration
+		for {
+			r, ok, _, stop := receive[Result[T]](lp, nil, in)
+			if stop {
+				rep.report(EventCancel, "", 0)
+				return
+			}
+			if !ok {
+				return
+			}
+			now := noReading // with d <= 0 the loop reads no clock
+			if r.IsSuccess() && d > 0 {
+				now = clock.Since(base)
+				if passed && now < cooldownEnds {
+					rep.reportSince(EventDrop, ReasonCooldown, 1, base, now)
+					continue
+				}
+				passed = true
+				cooldownEnds = deadlineAfter(now, d)
+			}
+			if !send(lp, out, r) {
+				rep.report(EventCancel, "", 1)
+				return
+			}
+			if r.IsSuccess() {
+				rep.reportSince(EventEmit, ReasonLeading, 1, base, now)
+			}
 		}
-		s.passed = true
-		s.cooldownEnds = deadlineAfter(now, s.d)
-	}
-	if !deliver(&s.clockLoop, s.out, r, 1) {
-		return false
-	}
-	if r.IsSuccess() {
-		s.rep.reportSince(EventEmit, ReasonLeading, 1, s.timer.base, now)
-	}
-	return true
+	}()
+	return out
 }
-
-func (s *throttleLeading[T]) flush(time.Duration) bool { return true }
-
-func (s *throttleLeading[T]) held() int { return 0 }
 
 // throttleTrailing is the state of a Throttle with the trailing edge on. It
-// is apart from throttleLeading so that the default configuration pays
-// nothing for the timer it needs. The timer is armed exactly while an item
-// is held, for the end of its cooldown.
+// is apart from the leading-only loop so that the default configuration
+// pays nothing for the timer it needs. The timer is armed exactly while an
+// item is held, for the end of its cooldown.
 type throttleTrailing[T any] struct {
 	clockLoop
 	out     chan<- Result[T]
@@ -193,7 +197,7 @@ func (s *throttleTrailing[T]) due(now time.Duration) bool {
 	s.hold, s.holding = Result[T]{}, false
 	s.wakeAt(0, now)
 	s.ends = deadlineAfter(s.ends, s.d)
-	return s.emit(r, ReasonTrailing, now)
+	return emitItem(&s.clockLoop, s.out, r, ReasonTrailing, now)
 }
 
 func (s *throttleTrailing[T]) input(r Result[T], now time.Duration) bool {
@@ -203,7 +207,7 @@ func (s *throttleTrailing[T]) input(r Result[T], now time.Duration) bool {
 	if !s.started || now >= s.ends {
 		s.started, s.ends = true, deadlineAfter(now, s.d)
 		if s.leading {
-			return s.emit(r, ReasonLeading, now)
+			return emitItem(&s.clockLoop, s.out, r, ReasonLeading, now)
 		}
 	}
 	if s.holding {
@@ -223,17 +227,7 @@ func (s *throttleTrailing[T]) flush(now time.Duration) bool {
 	r := s.hold
 	s.hold, s.holding = Result[T]{}, false
 	s.wakeAt(0, now)
-	return s.emit(r, ReasonClose, now)
+	return emitItem(&s.clockLoop, s.out, r, ReasonClose, now)
 }
 
 func (s *throttleTrailing[T]) held() int { return heldCount(s.holding) }
-
-// emit sends r, which went out for reason when the clock read now, and
-// reports it.
-func (s *throttleTrailing[T]) emit(r Result[T], reason string, now time.Duration) bool {
-	if !deliver(&s.clockLoop, s.out, r, 1) {
-		return false
-	}
-	s.rep.reportSince(EventEmit, reason, 1, s.timer.base, now)
-	return true
-}

@@ -41,8 +41,10 @@ func deadlineAfter(t, d time.Duration) time.Duration {
 }
 
 // stateEvent is what the timer goroutine sends when the clock has reached
-// the pending deadline. It carries nothing: the loop reads the clock.
-type stateEvent struct{}
+// the pending deadline. It carries nothing: the loop reads the clock. It is
+// an alias so that a ctx.Done() channel can be receive's events too, as
+// TakeUntil's stop is.
+type stateEvent = struct{}
 
 // periodTimer wakes one Process loop when the clock reaches the deadline of
 // what is pending. Its events channel is written by a goroutine that the
@@ -104,21 +106,22 @@ func newPeriodTimer(clock Clock) *periodTimer {
 // read of the monotonic clock, where Now reads the wall clock too.
 func (p *periodTimer) now() time.Duration { return p.clock.Since(p.base) }
 
-// schedule sets the pending deadline, which must be after now, the loop's
-// latest reading of the clock, and makes sure the loop will be woken once
-// the clock reaches it. If an event is owed, taken re-arms for the new
-// deadline when the loop takes that event. A deadline earlier than the one
-// an armed timer waits for resets that timer, which is still the same arm;
-// if it cannot be stopped, its goroutine is already running and re-arms
-// for the new deadline itself.
+// schedule sets the pending deadline, 0 for none, when now is the loop's
+// latest reading of the clock; a deadline must be after now. It makes sure
+// the loop will be woken once the clock reaches the deadline: it arms the
+// timer, moves its deadline, or, for 0, disarms it. A later deadline
+// re-arms nothing while a timer is armed (fire re-arms for the remainder),
+// and if an event is owed, taken re-arms when the loop takes it; any other
+// change goes to moveBack. Only the loop's goroutine writes the deadline,
+// so it reads it here without the lock.
 func (p *periodTimer) schedule(deadline, now time.Duration) {
+	if deadline <= p.deadline {
+		p.moveBack(deadline, now)
+		return
+	}
 	p.mu.Lock()
-	earlier := deadline < p.deadline
 	p.deadline = deadline
 	if p.state != timerIdle {
-		if earlier && p.state == timerArmed && p.timer.Stop() {
-			p.timer.Reset(deadline - now)
-		}
 		p.mu.Unlock()
 		return
 	}
@@ -132,6 +135,28 @@ func (p *periodTimer) schedule(deadline, now time.Duration) {
 	// Reported outside the lock, so that a slow observer never holds up the
 	// timer's goroutine (or an Advance running it).
 	p.rep.reportSince(EventTimerArm, "", 0, p.base, now)
+}
+
+// moveBack is schedule for a deadline no later than the pending one: the
+// same one costs nothing, 0 disarms, and an earlier one resets an armed
+// timer, which is still the same arm. If the timer cannot be stopped, its
+// goroutine is already running and re-arms for the new deadline itself; if
+// an event is owed, taken does. The timer is never idle here with a
+// deadline pending, since that deadline has been reached and a new one is
+// after now.
+func (p *periodTimer) moveBack(deadline, now time.Duration) {
+	switch {
+	case deadline == p.deadline:
+	case deadline == 0:
+		p.disarmAt(now)
+	default:
+		p.mu.Lock()
+		p.deadline = deadline
+		if p.state == timerArmed && p.timer.Stop() {
+			p.timer.Reset(deadline - now)
+		}
+		p.mu.Unlock()
+	}
 }
 
 func (p *periodTimer) fire() {
@@ -289,18 +314,7 @@ func (c *clockLoop) now() time.Duration {
 // sending what a deadline released, so that a loop blocked on a slow
 // consumer holds no timer for what it has already decided. Giving it the
 // deadline already set costs a comparison.
-func (c *clockLoop) wakeAt(deadline, now time.Duration) {
-	// Only the loop's goroutine writes the deadline, so it may read it
-	// without the lock.
-	if deadline == c.timer.deadline {
-		return
-	}
-	if deadline == 0 {
-		c.timer.disarmAt(now)
-		return
-	}
-	c.timer.schedule(deadline, now)
-}
+func (c *clockLoop) wakeAt(deadline, now time.Duration) { c.timer.schedule(deadline, now) }
 
 // deliver sends r, which stands for n items the processor no longer holds,
 // and reports whether it was delivered; when ctx ends first, the n items
@@ -311,6 +325,16 @@ func deliver[O any](c *clockLoop, out chan<- O, r O, n int) bool {
 	}
 	c.lost = n
 	return false
+}
+
+// emitItem delivers r, one item that went out for reason when the clock
+// read now, and reports its EventEmit.
+func emitItem[T any](c *clockLoop, out chan<- Result[T], r Result[T], reason string, now time.Duration) bool {
+	if !deliver(c, out, r, 1) {
+		return false
+	}
+	c.rep.reportSince(EventEmit, reason, 1, c.timer.base, now)
+	return true
 }
 
 // runClocked is the loop of a processor with deadlines, p, whose state
@@ -348,7 +372,9 @@ func runClocked[T, O any](c *clockLoop, p clocked[T], in <-chan Result[T], out c
 			return
 		default:
 			now := c.now()
-			if !applyDue(c, p, now) {
+			// applyDue, written out: this is the per-item path.
+			if d := c.timer.deadline; d != 0 && now >= d && !p.due(now) {
+				c.cancelled(p)
 				return
 			}
 			if !p.input(r, now) {

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Tests of the live forms of the windows, Collect and WindowFold, beyond

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Model-based tests for the three windows: random schedules of sends,

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Tests of what the three windows report to an observer (issue 12): exact

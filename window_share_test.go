@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Tests of the window metadata map shared by a window's Results (see

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Tests of the window API surface, the metadata helpers and the rules the

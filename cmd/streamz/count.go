@@ -52,7 +52,7 @@ func runCount(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	windows := streamz.NewTumblingWindow[string](d, clock).WithName("count").WithObserver(observe)
 	count := streamz.NewWindowFold(windows, nil, func(n int, _ streamz.Result[string]) int { return n + 1 })
-	return filter(ctx, stdin, stdout, stderr, "count", count.Process, func(w *bufio.Writer, v streamz.WindowValue[int]) error {
+	return filter(ctx, stdin, stdout, stderr, clock, "count", count.Process, func(w *bufio.Writer, v streamz.WindowValue[int]) error {
 		w.WriteString(v.Start.Format(countStartLayout))
 		w.WriteByte(' ')
 		w.WriteString(strconv.Itoa(v.Value))

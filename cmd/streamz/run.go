@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/zoobzio/streamz"
@@ -76,7 +75,8 @@ Filters read stdin and write stdout, one item per line, and write each item
 as soon as it is ready. A line ends at "\n" or "\r\n", which is not part
 of the item; a last line without an end still counts. Lines may be of any
 length. At the end of input, and on SIGINT or SIGTERM, the pending line or
-batch is written before exit; a second signal ends at once.
+batch is written before exit (after a signal, if stdout takes it within
+10s); a second signal ends at once.
 
 DURATION is a Go duration such as 300ms, 1.5s or 2m. A zero DURATION turns
 the delay off (throttle and debounce pass every line; batch goes by size
@@ -294,7 +294,7 @@ func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, 
 	} else {
 		process = streamz.NewDebounce[string](d, clock).WithLeading(*leading).WithMaxWait(*maxWait).WithObserver(observe).Process
 	}
-	return filter(ctx, stdin, stdout, stderr, name, process, func(w *bufio.Writer, line string) error {
+	return filter(ctx, stdin, stdout, stderr, clock, name, process, func(w *bufio.Writer, line string) error {
 		w.WriteString(line)
 		return w.WriteByte('\n')
 	})
@@ -342,122 +342,56 @@ func runBatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 	}
 	b := streamz.NewBatcher[string](streamz.BatchConfig{MaxSize: *size, MaxLatency: *latency}, clock).WithObserver(observe)
-	return filter(ctx, stdin, stdout, stderr, "batch", b.Process, write)
+	return filter(ctx, stdin, stdout, stderr, clock, "batch", b.Process, write)
 }
+
+// shutdownGrace is how long, after SIGINT or SIGTERM, the processors may
+// take to hand over what they hold before it is dropped. They hand it over
+// at once; what can take long is stdout taking it.
+const shutdownGrace = 10 * time.Second
 
 // filter runs process over the lines of stdin and writes each output item
 // to stdout with write, flushing after every item.
 //
-// Three goroutines take part: a reader, which turns stdin into lines; this
-// one, which hands the lines to the processor; and a writer, which drains
-// the processor's output to stdout. The reader is on its own because a read
-// from stdin cannot be interrupted: this goroutine can then stop at a signal
-// (ctx) while the reader is still blocked. Ending input, whether at EOF, on
-// a signal or after a read error, closes the processor's input, so that the
-// processor writes what is pending and closes its output.
-//
-// The reader ends once stdin returns from its current read. In the real
-// program the process exits first; in tests, the test closes its stdin.
-func filter[O any](ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, name string,
+// It shuts down as the README's "Building a service" teaches: the processor
+// and the line source run under procCtx, which ends only shutdownGrace
+// after the signal (ctx), and the signal goes to TakeUntil alone, which
+// then ends the processor's input, so that the processor writes what is
+// pending and closes its output. The end of input and a read error end it
+// the same way. A Read blocked on stdin when the signal comes is left to
+// return in the background: in the real program the process exits first;
+// in tests, the test closes its stdin.
+func filter[O any](ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, name string,
 	process func(context.Context, <-chan streamz.Result[string]) <-chan streamz.Result[O],
 	write func(*bufio.Writer, O) error,
 ) int {
-	// Not derived from ctx: a signal must not make the processor drop what
-	// is pending. It is cancelled only when writing fails, to stop early.
-	procCtx, stopProc := context.WithCancel(context.Background())
+	procCtx, stopProc := streamz.WithGrace(ctx, shutdownGrace, clock)
 	defer stopProc()
-	in := make(chan streamz.Result[string])
-	out := process(procCtx, in)
-
-	writeErr := make(chan error, 1)
-	go func() {
-		w := bufio.NewWriter(stdout)
-		var err error
-		for r := range out {
-			if err != nil {
-				continue // stopProc has been called; drain until out closes
-			}
-			if r.IsError() { // not expected: only successes are sent
-				err = r.Error()
-			} else if err = write(w, r.Value()); err == nil {
-				err = w.Flush()
-			}
-			if err != nil {
-				stopProc()
-			}
-		}
-		writeErr <- err
-	}()
-
-	readDone := make(chan struct{})
-	defer close(readDone)
-	lines := make(chan string)
-	readErr := make(chan error, 1)
-	go readLines(stdin, lines, readErr, readDone)
-
-feed:
-	for {
-		select {
-		case <-ctx.Done():
-			break feed
-		case <-procCtx.Done():
-			break feed
-		case line, ok := <-lines:
-			if !ok {
-				break feed
-			}
-			// A line already read is handed over even if a signal comes
-			// meanwhile; only a write failure stops it.
-			select {
-			case in <- streamz.NewSuccess(line):
-			case <-procCtx.Done():
-				break feed
-			}
-		}
-	}
-	close(in)
+	lines := streamz.NewTakeUntil[string](ctx).Process(procCtx, streamz.FromLines(procCtx, stdin, 0))
 
 	status := exitOK
-	select {
-	case err := <-readErr:
-		fmt.Fprintf(stderr, "streamz %s: reading input: %v\n", name, err)
-		status = exitIO
-	default:
+	w := bufio.NewWriter(stdout)
+	var writeErr error
+	for item, err := range streamz.All(process(procCtx, lines)) {
+		switch {
+		case writeErr != nil:
+			continue // stopProc has been called; drain until the output closes
+		case err != nil: // only a read error: every line is sent as a success
+			fmt.Fprintf(stderr, "streamz %s: reading input: %v\n", name, errors.Unwrap(err))
+			status = exitIO
+			continue
+		}
+		if writeErr = write(w, item); writeErr == nil {
+			writeErr = w.Flush()
+		}
+		if writeErr != nil {
+			// Stop early: the processor drops what it holds.
+			stopProc()
+		}
 	}
-	if err := <-writeErr; err != nil {
-		fmt.Fprintf(stderr, "streamz %s: writing output: %v\n", name, err)
+	if writeErr != nil {
+		fmt.Fprintf(stderr, "streamz %s: writing output: %v\n", name, writeErr)
 		status = exitIO
 	}
 	return status
-}
-
-// readLines sends each line of r on lines, without its "\n" or "\r\n", and
-// closes lines at the end of r. A read error other than io.EOF is sent on
-// errc, which must have room for it, before lines is closed. It gives up
-// when done is closed.
-//
-// bufio.Reader.ReadString grows its result as far as the line needs, so
-// lines of any length pass; bufio.Scanner would stop at its token limit.
-func readLines(r io.Reader, lines chan<- string, errc chan<- error, done <-chan struct{}) {
-	defer close(lines)
-	br := bufio.NewReaderSize(r, 64<<10)
-	for {
-		line, err := br.ReadString('\n')
-		if len(line) > 0 {
-			if strings.HasSuffix(line, "\n") {
-				line = strings.TrimSuffix(line[:len(line)-1], "\r")
-			}
-			select {
-			case lines <- line:
-			case <-done:
-				return
-			}
-		}
-		if err != nil {
-			if err != io.EOF {
-				errc <- err
-			}
-			return
-		}
-	}
 }

@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package main
 
 import (
@@ -413,6 +415,41 @@ func TestUsageErrors(t *testing.T) {
 			assert.Empty(t, stdout.String())
 			assert.Contains(t, stderr.String(), tc.msg)
 			assert.Contains(t, stderr.String(), "Usage:")
+		})
+	}
+}
+
+// TestSignalGrace: after a signal, what is pending is written if stdout
+// takes it within shutdownGrace, and dropped after that.
+func TestSignalGrace(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		delay time.Duration
+		want  string
+	}{
+		{"stdout in time", shutdownGrace - time.Nanosecond, "a\nb\n"},
+		{"stdout too late", shutdownGrace, "a\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, signal := context.WithCancel(t.Context())
+				stdoutR, stdoutW := io.Pipe()
+				status := make(chan int, 1)
+				go func() {
+					status <- run(ctx, []string{"batch", "-size", "1"}, strings.NewReader("a\nb\n"), stdoutW, io.Discard, streamz.RealClock)
+					stdoutW.Close()
+				}()
+				// "a" is being written, to a stdout that takes nothing yet;
+				// the batch of "b" waits for it.
+				synctest.Wait()
+				signal()
+				time.Sleep(tc.delay)
+				synctest.Wait() // what the deadline ends has ended
+				out, err := io.ReadAll(stdoutR)
+				require.NoError(t, err)
+				assert.Equal(t, tc.want, string(out))
+				assert.Equal(t, 0, <-status)
+			})
 		})
 	}
 }
