@@ -158,108 +158,64 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 		cfg.maxWait = d
 	}
 	out := make(chan Result[T])
-	lp := newLoop(ctx, clock, in, out)
 	rep := newEventReporter(db.observer, db.Name(), clock)
 	if d > 0 && (cfg.leading || cfg.maxWait > 0) {
-		go debounceWithEdges(lp, clock, rep, d, cfg, in, out)
-		return out
+		return startClocked(ctx, clock, rep, &debounceWithEdges[T]{out: out, d: d, cfg: cfg}, in, out)
 	}
-	go func() {
-		defer lp.exit()
-		defer close(out)
-		defer rep.report(EventClose, "", 0)
-		timer := newPeriodTimer(clock)
-		timer.rep = rep
-		defer timer.disarm()
-
-		var pending Result[T]
-		var hasPending bool
-		var deadline time.Duration // since the timer's base
-		// emit sends the pending item, which went out for reason when the
-		// clock read now (noReading when d <= 0 and the loop reads no
-		// clock), and reports it. It reports false if ctx ended during the
-		// send.
-		emit := func(reason string, now time.Duration) bool {
-			r := pending
-			pending, hasPending = Result[T]{}, false
-			timer.disarmAt(now)
-			if !send(lp, out, r) {
-				rep.report(EventCancel, "", 1)
-				return false
-			}
-			rep.reportSince(EventEmit, reason, 1, timer.base, now)
-			return true
-		}
-		// emitIfDue emits the pending item if now has reached its deadline.
-		// It reports false if ctx ended during the send.
-		emitIfDue := func(now time.Duration) bool {
-			if !hasPending || now < deadline {
-				return true
-			}
-			return emit(ReasonDeadline, now)
-		}
-
-		for {
-			r, ok, gotEvent, stop := receive(lp, timer.events, in)
-			switch {
-			case stop:
-				rep.report(EventCancel, "", debounceHeld(hasPending))
-				return
-			case gotEvent:
-				timer.taken()
-				if !emitIfDue(timer.now()) {
-					return
-				}
-			default:
-				if !ok {
-					// Time first here too, so that an item whose deadline
-					// has come goes out for it, not for the close.
-					if hasPending {
-						now := timer.now()
-						if emitIfDue(now) && hasPending {
-							emit(ReasonClose, now)
-						}
-					}
-					return
-				}
-				if d <= 0 {
-					if !send(lp, out, r) {
-						rep.report(EventCancel, "", 1)
-						return
-					}
-					if r.IsSuccess() {
-						rep.reportSince(EventEmit, ReasonDeadline, 1, timer.base, noReading)
-					}
-					continue
-				}
-				now := timer.now()
-				if !emitIfDue(now) {
-					return
-				}
-				if r.IsError() {
-					if !send(lp, out, r) {
-						rep.report(EventCancel, "", 1+debounceHeld(hasPending))
-						return
-					}
-					continue
-				}
-				if hasPending {
-					rep.reportSince(EventCoalesce, "", 1, timer.base, now)
-				}
-				pending, hasPending, deadline = r, true, deadlineAfter(now, d)
-				timer.schedule(deadline, now)
-			}
-		}
-	}()
-	return out
+	s := &debounceTrailing[T]{out: out, d: d}
+	s.untimed = d <= 0
+	return startClocked(ctx, clock, rep, s, in, out)
 }
 
-// debounceHeld is how many items a Debounce holds: what a cancel loses.
-func debounceHeld(hasPending bool) int {
-	if hasPending {
-		return 1
+// debounceTrailing is the state of a Debounce with the trailing edge only
+// and no maxWait, or with d <= 0. It is apart from debounceWithEdges so
+// that the default configuration pays nothing for the options. The timer
+// is armed exactly while an item is pending, for its deadline.
+type debounceTrailing[T any] struct {
+	clockLoop
+	out        chan<- Result[T]
+	d          time.Duration
+	pending    Result[T]
+	hasPending bool
+}
+
+func (s *debounceTrailing[T]) due(now time.Duration) bool { return s.emit(ReasonDeadline, now) }
+
+func (s *debounceTrailing[T]) input(r Result[T], now time.Duration) bool {
+	if s.d <= 0 {
+		// Untimed: everything passes straight through.
+		if !deliver(&s.clockLoop, s.out, r, 1) {
+			return false
+		}
+		if r.IsSuccess() {
+			s.rep.reportSince(EventEmit, ReasonDeadline, 1, s.timer.base, noReading)
+		}
+		return true
 	}
-	return 0
+	if r.IsError() {
+		return deliver(&s.clockLoop, s.out, r, 1)
+	}
+	if s.hasPending {
+		s.rep.reportSince(EventCoalesce, "", 1, s.timer.base, now)
+	}
+	s.pending, s.hasPending = r, true
+	s.wakeAt(deadlineAfter(now, s.d), now)
+	return true
+}
+
+func (s *debounceTrailing[T]) flush(now time.Duration) bool {
+	return !s.hasPending || s.emit(ReasonClose, now)
+}
+
+func (s *debounceTrailing[T]) held() int { return heldCount(s.hasPending) }
+
+// emit sends the pending item, which went out for reason when the clock
+// read now.
+func (s *debounceTrailing[T]) emit(reason string, now time.Duration) bool {
+	r := s.pending
+	s.pending, s.hasPending = Result[T]{}, false
+	s.wakeAt(0, now)
+	return emitItem(&s.clockLoop, s.out, r, reason, now)
 }
 
 // debounceEdges is a Debounce's options, as Process copied them.
@@ -268,123 +224,83 @@ type debounceEdges struct {
 	maxWait           time.Duration // 0 for none; otherwise at least d
 }
 
-// debounceWithEdges is the loop of a Debounce with a leading edge or a
-// maxWait, and d > 0. It is apart from the plain trailing loop so that the
-// default configuration pays nothing for the options.
+// debounceWithEdges is the state of a Debounce with a leading edge or a
+// maxWait, and d > 0.
 //
 // One deadline serves both as the pending item's emission time and as the
 // end of the burst: min(last + d, anchor + maxWait), where last is the
 // arrival of the latest success item and anchor the later of the burst's
 // first item and the latest emission. An item that arrives at or after it
-// starts a new burst. The timer is armed only while an item is pending
-// for the trailing edge.
-func debounceWithEdges[T any](lp *loop, clock Clock, rep *eventReporter, d time.Duration, cfg debounceEdges, in <-chan Result[T], out chan<- Result[T]) {
-	defer lp.exit()
-	defer close(out)
-	defer rep.report(EventClose, "", 0)
-	timer := newPeriodTimer(clock)
-	timer.rep = rep
-	defer timer.disarm()
+// starts a new burst. The timer is armed for it only while an item is
+// pending for the trailing edge.
+type debounceWithEdges[T any] struct {
+	clockLoop
+	out                    chan<- Result[T]
+	d                      time.Duration
+	cfg                    debounceEdges
+	pending                Result[T]
+	hasPending, seen       bool
+	last, anchor, deadline time.Duration // since the timer's base
+}
 
-	var pending Result[T]
-	var hasPending, seen bool
-	var last, anchor, deadline time.Duration // since the timer's base
-	// bound is the deadline the latest item and anchor give.
-	bound := func() time.Duration {
-		if cfg.maxWait > 0 {
-			return min(deadlineAfter(last, d), deadlineAfter(anchor, cfg.maxWait))
-		}
-		return deadlineAfter(last, d)
+// bound is the deadline the latest item and anchor give.
+func (s *debounceWithEdges[T]) bound() time.Duration {
+	if s.cfg.maxWait > 0 {
+		return min(deadlineAfter(s.last, s.d), deadlineAfter(s.anchor, s.cfg.maxWait))
 	}
-	// emit sends r, which went out for reason when the clock read now, and
-	// reports it. It reports false if ctx ended during the send.
-	emit := func(r Result[T], reason string, now time.Duration) bool {
-		if !send(lp, out, r) {
-			rep.report(EventCancel, "", 1+debounceHeld(hasPending))
-			return false
+	return deadlineAfter(s.last, s.d)
+}
+
+// due emits the pending item. The emission happened at the deadline, so
+// that is the new anchor, and the burst goes on until last + d unless an
+// item restarts it.
+func (s *debounceWithEdges[T]) due(now time.Duration) bool {
+	r := s.pending
+	s.pending, s.hasPending = Result[T]{}, false
+	s.wakeAt(0, now)
+	// The deadline is the quiet period's end unless maxWait's came first.
+	reason := ReasonDeadline
+	if deadlineAfter(s.last, s.d) > s.deadline {
+		reason = ReasonMaxWait
+	}
+	s.anchor = s.deadline
+	s.deadline = s.bound()
+	return emitItem(&s.clockLoop, s.out, r, reason, now)
+}
+
+func (s *debounceWithEdges[T]) input(r Result[T], now time.Duration) bool {
+	if r.IsError() {
+		return deliver(&s.clockLoop, s.out, r, 1)
+	}
+	s.last = now
+	if !s.seen || now >= s.deadline {
+		// A new burst.
+		s.seen, s.anchor = true, now
+		s.deadline = s.bound()
+		if s.cfg.leading {
+			return emitItem(&s.clockLoop, s.out, r, ReasonLeading, now)
 		}
-		rep.reportSince(EventEmit, reason, 1, timer.base, now)
+	} else {
+		s.deadline = s.bound()
+	}
+	if s.cfg.trailing {
+		if s.hasPending {
+			s.rep.reportSince(EventCoalesce, "", 1, s.timer.base, now)
+		}
+		s.pending, s.hasPending = r, true
+		s.wakeAt(s.deadline, now)
+	}
+	return true
+}
+
+func (s *debounceWithEdges[T]) flush(now time.Duration) bool {
+	if !s.hasPending {
 		return true
 	}
-	// emitIfDue emits the pending item if now has reached its deadline. The
-	// emission happened at the deadline, so that is the new anchor, and the
-	// burst goes on until last + d unless an item restarts it. It reports
-	// false if ctx ended during the send.
-	emitIfDue := func(now time.Duration) bool {
-		if !hasPending || now < deadline {
-			return true
-		}
-		r := pending
-		pending, hasPending = Result[T]{}, false
-		timer.disarmAt(now)
-		// The deadline is the quiet period's end unless maxWait's came
-		// first.
-		reason := ReasonDeadline
-		if deadlineAfter(last, d) > deadline {
-			reason = ReasonMaxWait
-		}
-		anchor = deadline
-		deadline = bound()
-		return emit(r, reason, now)
-	}
-
-	for {
-		r, ok, gotEvent, stop := receive(lp, timer.events, in)
-		switch {
-		case stop:
-			rep.report(EventCancel, "", debounceHeld(hasPending))
-			return
-		case gotEvent:
-			timer.taken()
-			if !emitIfDue(timer.now()) {
-				return
-			}
-		case !ok:
-			// Time first here too, so that an item whose deadline has come
-			// goes out for it, not for the close.
-			if hasPending {
-				now := timer.now()
-				if emitIfDue(now) && hasPending {
-					r := pending
-					pending, hasPending = Result[T]{}, false
-					timer.disarmAt(now)
-					emit(r, ReasonClose, now)
-				}
-			}
-			return
-		default:
-			now := timer.now()
-			if !emitIfDue(now) {
-				return
-			}
-			if r.IsError() {
-				if !send(lp, out, r) {
-					rep.report(EventCancel, "", 1+debounceHeld(hasPending))
-					return
-				}
-				continue
-			}
-			last = now
-			if !seen || now >= deadline {
-				// A new burst.
-				seen, anchor = true, now
-				deadline = bound()
-				if cfg.leading {
-					if !emit(r, ReasonLeading, now) {
-						return
-					}
-					continue
-				}
-			} else {
-				deadline = bound()
-			}
-			if cfg.trailing {
-				if hasPending {
-					rep.reportSince(EventCoalesce, "", 1, timer.base, now)
-				}
-				pending, hasPending = r, true
-				timer.schedule(deadline, now)
-			}
-		}
-	}
+	r := s.pending
+	s.pending, s.hasPending = Result[T]{}, false
+	s.wakeAt(0, now)
+	return emitItem(&s.clockLoop, s.out, r, ReasonClose, now)
 }
+
+func (s *debounceWithEdges[T]) held() int { return heldCount(s.hasPending) }

@@ -12,13 +12,11 @@ import (
 // window_tumbling.go, window_sliding.go and window_session.go; the
 // collector that regroups their output is in window_collector.go.
 //
-// Every window processor follows the time-first rule of timer_events.go:
-// on each input it reads the clock, emits every window whose end the clock
-// has reached, and only then places the item. One periodTimer per Process
-// call is armed for the earliest pending end; it only wakes the loop when
-// no input comes. Window ends only ever move later (a new window or session
-// ends no earlier than those already pending), which is what periodTimer's
-// schedule needs.
+// Every window processor runs on runClocked (timer_events.go), so the
+// time-first rule holds: on each input the loop reads the clock, emits
+// every window whose end the clock has reached, and only then places the
+// item. The one timer of a Process call is armed for the earliest pending
+// end; it only wakes the loop when no input comes.
 
 // WindowConfig describes a window by its size, slide and item limit. It is
 // kept so that code written against the previous streamz compiles; nothing

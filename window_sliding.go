@@ -110,148 +110,118 @@ func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-c
 		return processGrid(ctx, w.clock, in, size, &slide, rep)
 	}
 	out := make(chan Result[T])
-	lp := newLoop(ctx, w.clock, in, out)
-	timer := newPeriodTimer(w.clock)
-	timer.rep = rep
-	go func() {
-		defer lp.exit()
-		defer close(out)
-		defer rep.report(EventClose, "", 0)
-		defer timer.disarm()
+	s := &slidingLoop[T]{out: out, size: size, slide: slide,
+		boxes: windowBoxes{typ: string(WindowTypeSliding), size: size, slide: slide}}
+	return startClocked(ctx, w.clock, rep, s, in, out)
+}
 
-		boxes := windowBoxes{typ: string(WindowTypeSliding), size: size, slide: slide}
-		var bufs windowBuffers[T]
-		// open holds the windows with items, by ascending k, so by
-		// ascending End and Start: an item joins the open windows and
-		// windows after them, and every window before the ones it joins
-		// has ended and gone out first (the time-first rule).
-		type slidingWin struct {
-			start time.Duration // since the timer's base
-			items []Result[T]
-		}
-		var open []slidingWin
-		var anchor time.Duration // F, since the timer's base
-		anchored := false
+// slidingLoop is the state of one SlidingWindow.Process call with slide !=
+// size. The timer is armed exactly while a window holds items, for the
+// earliest End.
+type slidingLoop[T any] struct {
+	clockLoop
+	out         chan<- Result[T]
+	size, slide time.Duration
+	boxes       windowBoxes
+	bufs        windowBuffers[T]
+	// open holds the windows with items, by ascending k, so by ascending
+	// End and Start: an item joins the open windows and windows after
+	// them, and every window before the ones it joins has ended and gone
+	// out first (the time-first rule).
+	open     []slidingWin[T]
+	anchor   time.Duration // F, since the timer's base
+	anchored bool
+}
 
-		// cancelled reports the end of ctx with the Results still held:
-		// emitted windows hold none, and a window cut short holds what it
-		// did not send.
-		cancelled := func() {
-			if rep == nil {
-				return
-			}
-			n := 0
-			for i := range open {
-				n += len(open[i].items)
-			}
-			rep.report(EventCancel, "", n)
-		}
-		// emitWin sends win, which went out for reason when the clock read
-		// now.
-		emitWin := func(win *slidingWin, reason string, now time.Duration) bool {
-			boxes.start, boxes.end = timer.base.Add(win.start), timer.base.Add(deadlineAfter(win.start, size))
-			n := len(win.items)
-			if sent := emitWindow(lp, out, win.items, &boxes); sent < n {
-				win.items = win.items[sent:]
-				cancelled()
-				return false
-			}
-			bufs.put(win.items)
-			win.items = nil
-			rep.reportSince(EventEmit, reason, n, timer.base, now)
-			return true
-		}
-		// emitDue emits, in order, every open window whose End now has
-		// reached, and re-arms the timer for the next End, if any.
-		emitDue := func(now time.Duration) bool {
-			n := 0
-			for n < len(open) && now >= deadlineAfter(open[n].start, size) {
-				n++
-			}
-			if n == 0 {
-				return true
-			}
-			if n == len(open) {
-				timer.disarmAt(now)
-			} else {
-				timer.schedule(deadlineAfter(open[n].start, size), now)
-			}
-			for i := range n {
-				if !emitWin(&open[i], ReasonWindowEnd, now) {
-					return false
-				}
-			}
-			m := copy(open, open[n:])
-			clear(open[m:])
-			open = open[:m]
-			return true
-		}
+type slidingWin[T any] struct {
+	start time.Duration // since the timer's base
+	items []Result[T]
+}
 
-		for {
-			r, ok, gotEvent, stop := receive(lp, timer.events, in)
-			switch {
-			case stop:
-				cancelled()
-				return
-			case gotEvent:
-				timer.taken()
-				if !emitDue(timer.now()) {
-					return
-				}
-			case !ok:
-				if len(open) == 0 {
-					return
-				}
-				// Time first: windows whose End has come go out for it,
-				// and the rest for the close.
-				now := timer.now()
-				if !emitDue(now) {
-					return
-				}
-				timer.disarmAt(now)
-				for i := range open {
-					if !emitWin(&open[i], ReasonClose, now) {
-						return
-					}
-				}
-				return
-			default:
-				now := timer.now()
-				if !emitDue(now) {
-					return
-				}
-				if !anchored {
-					anchor, anchored = now, true
-				}
-				// The windows that contain now are k in [lo, hi]: those
-				// with start <= now < start+size.
-				rel := now - anchor
-				hi := rel / slide
-				lo := time.Duration(0)
-				if rel >= size {
-					lo = (rel-size)/slide + 1
-				}
-				if lo > hi {
-					// In a gap of a grid with slide > size.
-					rep.reportSince(EventDrop, ReasonGap, 1, timer.base, now)
-					continue
-				}
-				wasEmpty := len(open) == 0
-				for i := range open {
-					open[i].items = append(open[i].items, r)
-				}
-				next := lo
-				if len(open) > 0 {
-					next = max(next, (open[len(open)-1].start-anchor)/slide+1)
-				}
-				for k := next; k <= hi; k++ {
-					open = append(open, slidingWin{start: anchor + k*slide, items: append(bufs.get(), r)})
-				}
-				if wasEmpty {
-					timer.schedule(deadlineAfter(open[0].start, size), now)
-				}
-			}
+// due emits, in order, every open window whose End now has reached, after
+// setting the timer for the next End, if any.
+func (s *slidingLoop[T]) due(now time.Duration) bool {
+	n := 0
+	for n < len(s.open) && now >= deadlineAfter(s.open[n].start, s.size) {
+		n++
+	}
+	next := time.Duration(0)
+	if n < len(s.open) {
+		next = deadlineAfter(s.open[n].start, s.size)
+	}
+	s.wakeAt(next, now)
+	for i := range n {
+		if !s.emit(&s.open[i], ReasonWindowEnd, now) {
+			return false
 		}
-	}()
-	return out
+	}
+	m := copy(s.open, s.open[n:])
+	clear(s.open[m:])
+	s.open = s.open[:m]
+	return true
+}
+
+func (s *slidingLoop[T]) input(r Result[T], now time.Duration) bool {
+	if !s.anchored {
+		s.anchor, s.anchored = now, true
+	}
+	// The windows that contain now are k in [lo, hi]: those with start <=
+	// now < start+size.
+	rel := now - s.anchor
+	hi := rel / s.slide
+	lo := time.Duration(0)
+	if rel >= s.size {
+		lo = (rel-s.size)/s.slide + 1
+	}
+	if lo > hi {
+		// In a gap of a grid with slide > size.
+		s.rep.reportSince(EventDrop, ReasonGap, 1, s.timer.base, now)
+		return true
+	}
+	for i := range s.open {
+		s.open[i].items = append(s.open[i].items, r)
+	}
+	next := lo
+	if len(s.open) > 0 {
+		next = max(next, (s.open[len(s.open)-1].start-s.anchor)/s.slide+1)
+	}
+	for k := next; k <= hi; k++ {
+		s.open = append(s.open, slidingWin[T]{start: s.anchor + k*s.slide, items: append(s.bufs.get(), r)})
+	}
+	s.wakeAt(deadlineAfter(s.open[0].start, s.size), now)
+	return true
+}
+
+func (s *slidingLoop[T]) flush(now time.Duration) bool {
+	s.wakeAt(0, now)
+	for i := range s.open {
+		if !s.emit(&s.open[i], ReasonClose, now) {
+			return false
+		}
+	}
+	return true
+}
+
+// held counts the Results still held: emitted windows hold none, and a
+// window cut short holds what it did not send.
+func (s *slidingLoop[T]) held() int {
+	n := 0
+	for i := range s.open {
+		n += len(s.open[i].items)
+	}
+	return n
+}
+
+// emit sends win, which went out for reason when the clock read now.
+func (s *slidingLoop[T]) emit(win *slidingWin[T], reason string, now time.Duration) bool {
+	s.boxes.start, s.boxes.end = s.timer.base.Add(win.start), s.timer.base.Add(deadlineAfter(win.start, s.size))
+	n := len(win.items)
+	if sent := emitWindow(s.lp, s.out, win.items, &s.boxes); sent < n {
+		win.items = win.items[sent:]
+		return false
+	}
+	s.bufs.put(win.items)
+	win.items = nil
+	s.rep.reportSince(EventEmit, reason, n, s.timer.base, now)
+	return true
 }

@@ -87,91 +87,66 @@ func (w *TumblingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-
 // none.
 func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], size time.Duration, slide *time.Duration, rep *eventReporter) <-chan Result[T] {
 	out := make(chan Result[T])
-	lp := newLoop(ctx, clock, in, out)
-	// The anchor is read here, before Process returns, so that a test that
-	// moves the clock right after Process sees the grid it expects.
-	timer := newPeriodTimer(clock)
-	timer.rep = rep
-	go func() {
-		defer lp.exit()
-		defer close(out)
-		defer rep.report(EventClose, "", 0)
-		defer timer.disarm()
+	s := &gridLoop[T]{out: out, size: size, boxes: windowBoxes{typ: string(WindowTypeTumbling), size: size}}
+	if slide != nil {
+		s.boxes.typ, s.boxes.slide = string(WindowTypeSliding), *slide
+	}
+	// The anchor, the timer's base, is read before Process returns, so
+	// that a test that moves the clock right after Process sees the grid
+	// it expects.
+	return startClocked(ctx, clock, rep, s, in, out)
+}
 
-		boxes := windowBoxes{typ: string(WindowTypeTumbling), size: size}
-		if slide != nil {
-			boxes.typ, boxes.slide = string(WindowTypeSliding), *slide
-		}
-		var items []Result[T]
-		// The current window's Start and End, since the timer's base. End
-		// is kept apart from Start + size because it saturates.
-		var start, end time.Duration
-		// emit sends the current window, which went out for reason when
-		// the clock read now. It reports false if ctx ended during a send.
-		emit := func(reason string, now time.Duration) bool {
-			boxes.start, boxes.end = timer.base.Add(start), timer.base.Add(end)
-			timer.disarmAt(now)
-			n := len(items)
-			if sent := emitWindow(lp, out, items, &boxes); sent < n {
-				rep.report(EventCancel, "", n-sent)
-				return false
-			}
-			clear(items)
-			items = items[:0]
-			rep.reportSince(EventEmit, reason, n, timer.base, now)
-			return true
-		}
-		// emitIfDue emits the current window if now has reached its End.
-		emitIfDue := func(now time.Duration) bool {
-			if len(items) == 0 || now < end {
-				return true
-			}
-			return emit(ReasonWindowEnd, now)
-		}
+// gridLoop is the state of one processGrid call. The timer is armed
+// exactly while the current window holds items, for its End.
+type gridLoop[T any] struct {
+	clockLoop
+	out   chan<- Result[T]
+	size  time.Duration
+	boxes windowBoxes
+	items []Result[T]
+	// The current window's Start and End, since the timer's base. End is
+	// kept apart from Start + size because it saturates.
+	start, end time.Duration
+}
 
-		for {
-			r, ok, gotEvent, stop := receive(lp, timer.events, in)
-			switch {
-			case stop:
-				rep.report(EventCancel, "", len(items))
-				return
-			case gotEvent:
-				timer.taken()
-				if !emitIfDue(timer.now()) {
-					return
-				}
-			case !ok:
-				if len(items) > 0 {
-					// Time first here too: a window whose End has come
-					// goes out for it, not for the close.
-					now := timer.now()
-					reason := ReasonClose
-					if now >= end {
-						reason = ReasonWindowEnd
-					}
-					emit(reason, now)
-				}
-				return
-			default:
-				now := timer.now()
-				if !emitIfDue(now) {
-					return
-				}
-				if len(items) == 0 {
-					start = now / size * size
-					end = deadlineAfter(start, size)
-					timer.schedule(end, now)
-				}
-				if len(items) == cap(items) {
-					// Double, where append grows a long slice by a quarter:
-					// a long window then copies what it holds about once
-					// instead of about four times, and the buffer is kept
-					// for the next window anyway.
-					items = slices.Grow(items, len(items)+1)
-				}
-				items = append(items, r)
-			}
-		}
-	}()
-	return out
+func (s *gridLoop[T]) due(now time.Duration) bool { return s.emit(ReasonWindowEnd, now) }
+
+func (s *gridLoop[T]) input(r Result[T], now time.Duration) bool {
+	if len(s.items) == 0 {
+		s.start = now / s.size * s.size
+		s.end = deadlineAfter(s.start, s.size)
+		s.wakeAt(s.end, now)
+	}
+	if len(s.items) == cap(s.items) {
+		// Double, where append grows a long slice by a quarter: a long
+		// window then copies what it holds about once instead of about
+		// four times, and the buffer is kept for the next window anyway.
+		s.items = slices.Grow(s.items, len(s.items)+1)
+	}
+	s.items = append(s.items, r)
+	return true
+}
+
+func (s *gridLoop[T]) flush(now time.Duration) bool {
+	return len(s.items) == 0 || s.emit(ReasonClose, now)
+}
+
+func (s *gridLoop[T]) held() int { return len(s.items) }
+
+// emit sends the current window, which went out for reason when the clock
+// read now. A window cut short by the end of ctx keeps what it did not
+// send, for the cancel's count.
+func (s *gridLoop[T]) emit(reason string, now time.Duration) bool {
+	s.boxes.start, s.boxes.end = s.timer.base.Add(s.start), s.timer.base.Add(s.end)
+	s.wakeAt(0, now)
+	n := len(s.items)
+	if sent := emitWindow(s.lp, s.out, s.items, &s.boxes); sent < n {
+		s.items = s.items[sent:]
+		return false
+	}
+	clear(s.items)
+	s.items = s.items[:0]
+	s.rep.reportSince(EventEmit, reason, n, s.timer.base, now)
+	return true
 }
