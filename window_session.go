@@ -50,9 +50,9 @@ func NewSessionWindow[T any](keyFunc func(Result[T]) string, clock Clock) *Sessi
 	return &SessionWindow[T]{name: "session-window", clock: clock, keyFunc: keyFunc, gap: 30 * time.Minute}
 }
 
-// WithGap sets the inactivity gap that ends a session and returns w. It
-// panics if gap <= 0. A Process call already running keeps the gap it
-// started with.
+// WithGap sets the inactivity gap that ends a session and returns the
+// SessionWindow. It panics if gap <= 0. A Process call already running keeps
+// the gap it started with.
 func (w *SessionWindow[T]) WithGap(gap time.Duration) *SessionWindow[T] {
 	if gap <= 0 {
 		panic(fmt.Sprintf("streamz: SessionWindow.WithGap: gap must be positive, got %v", gap))
@@ -61,7 +61,7 @@ func (w *SessionWindow[T]) WithGap(gap time.Duration) *SessionWindow[T] {
 	return w
 }
 
-// WithName sets the name returned by Name and returns w.
+// WithName sets the name returned by Name and returns the SessionWindow.
 func (w *SessionWindow[T]) WithName(name string) *SessionWindow[T] {
 	w.name = name
 	return w
@@ -70,8 +70,9 @@ func (w *SessionWindow[T]) WithName(name string) *SessionWindow[T] {
 // Name returns the processor's name, "session-window" by default.
 func (w *SessionWindow[T]) Name() string { return w.name }
 
-// WithObserver sets fn to be told what each later Process call does, and
-// returns w. Process reads it when called, so set it before.
+// WithObserver sets fn, an observer called as [Event] describes, to be told
+// what each later Process call does, and returns the SessionWindow. Process
+// reads it when called, so set it before.
 //
 // A Process call reports, under its Name: EventEmit once per session sent,
 // with Reason ReasonSessionGap (the clock reached lastActivity + gap) or
@@ -85,11 +86,6 @@ func (w *SessionWindow[T]) Name() string { return w.name }
 // EventCancel is reported when ctx ends, with Count the Results held or
 // being sent, which are lost; and EventClose last, after every timer is
 // done, just before the output is closed.
-//
-// fn runs synchronously on the processor's goroutine, one event at a time
-// and in the order things happen, so a slow fn slows the stream. A nil fn
-// means none, and costs nothing. A panic in fn is not recovered: like a
-// panic in any goroutine, it ends the program.
 func (w *SessionWindow[T]) WithObserver(fn func(Event)) *SessionWindow[T] {
 	w.observer = fn
 	return w

@@ -52,9 +52,9 @@ func NewSlidingWindow[T any](size time.Duration, clock Clock) *SlidingWindow[T] 
 	return &SlidingWindow[T]{name: "sliding-window", clock: clock, size: size, slide: size}
 }
 
-// WithSlide sets the step between window starts and returns w. It panics if
-// slide <= 0. A Process call already running keeps the slide it started
-// with.
+// WithSlide sets the step between window starts and returns the
+// SlidingWindow. It panics if slide <= 0. A Process call already running
+// keeps the slide it started with.
 func (w *SlidingWindow[T]) WithSlide(slide time.Duration) *SlidingWindow[T] {
 	if slide <= 0 {
 		panic(fmt.Sprintf("streamz: SlidingWindow.WithSlide: slide must be positive, got %v", slide))
@@ -63,7 +63,7 @@ func (w *SlidingWindow[T]) WithSlide(slide time.Duration) *SlidingWindow[T] {
 	return w
 }
 
-// WithName sets the name returned by Name and returns w.
+// WithName sets the name returned by Name and returns the SlidingWindow.
 func (w *SlidingWindow[T]) WithName(name string) *SlidingWindow[T] {
 	w.name = name
 	return w
@@ -72,8 +72,9 @@ func (w *SlidingWindow[T]) WithName(name string) *SlidingWindow[T] {
 // Name returns the processor's name, "sliding-window" by default.
 func (w *SlidingWindow[T]) Name() string { return w.name }
 
-// WithObserver sets fn to be told what each later Process call does, and
-// returns w. Process reads it when called, so set it before.
+// WithObserver sets fn, an observer called as [Event] describes, to be told
+// what each later Process call does, and returns the SlidingWindow. Process
+// reads it when called, so set it before.
 //
 // A Process call reports, under its Name: EventEmit once per window sent,
 // with Reason ReasonWindowEnd (the clock reached its End) or ReasonClose
@@ -89,11 +90,6 @@ func (w *SlidingWindow[T]) Name() string { return w.name }
 // ends, with Count the Results held or being sent, which are lost (an item
 // held in several windows counts once per window); and EventClose last,
 // after every timer is done, just before the output is closed.
-//
-// fn runs synchronously on the processor's goroutine, one event at a time
-// and in the order things happen, so a slow fn slows the stream. A nil fn
-// means none, and costs nothing. A panic in fn is not recovered: like a
-// panic in any goroutine, it ends the program.
 func (w *SlidingWindow[T]) WithObserver(fn func(Event)) *SlidingWindow[T] {
 	w.observer = fn
 	return w

@@ -39,7 +39,7 @@ func NewTumblingWindow[T any](size time.Duration, clock Clock) *TumblingWindow[T
 	return &TumblingWindow[T]{name: "tumbling-window", clock: clock, size: size}
 }
 
-// WithName sets the name returned by Name and returns w.
+// WithName sets the name returned by Name and returns the TumblingWindow.
 func (w *TumblingWindow[T]) WithName(name string) *TumblingWindow[T] {
 	w.name = name
 	return w
@@ -48,8 +48,9 @@ func (w *TumblingWindow[T]) WithName(name string) *TumblingWindow[T] {
 // Name returns the processor's name, "tumbling-window" by default.
 func (w *TumblingWindow[T]) Name() string { return w.name }
 
-// WithObserver sets fn to be told what each later Process call does, and
-// returns w. Process reads it when called, so set it before.
+// WithObserver sets fn, an observer called as [Event] describes, to be told
+// what each later Process call does, and returns the TumblingWindow. Process
+// reads it when called, so set it before.
 //
 // A Process call reports, under its Name: EventEmit once per window sent,
 // with Reason ReasonWindowEnd (the clock reached its End) or ReasonClose
@@ -62,11 +63,6 @@ func (w *TumblingWindow[T]) Name() string { return w.name }
 // EventCancel when ctx ends, with Count the Results held or being sent,
 // which are lost; and EventClose last, after every timer is done, just
 // before the output is closed.
-//
-// fn runs synchronously on the processor's goroutine, one event at a time
-// and in the order things happen, so a slow fn slows the stream. A nil fn
-// means none, and costs nothing. A panic in fn is not recovered: like a
-// panic in any goroutine, it ends the program.
 func (w *TumblingWindow[T]) WithObserver(fn func(Event)) *TumblingWindow[T] {
 	w.observer = fn
 	return w

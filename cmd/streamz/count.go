@@ -30,27 +30,38 @@ var countCommand = command{
 const countStartLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // runCount runs count: a tumbling window folded into a count per window,
-// so that it holds no lines however many arrive.
-func runCount(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, observe func(streamz.Event)) int {
+// so that it holds no lines however many arrive. Flags may come before or
+// after DURATION, as for throttle and debounce.
+func runCount(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, verbose bool) int {
 	c := commands["count"]
 	fs := flag.NewFlagSet("count", flag.ContinueOnError)
+	v := verboseFlag(fs)
+	// The flag package would take a negative DURATION, such as -1s, for an
+	// undefined flag.
+	if d, ok := negativeDuration(fs, args); ok {
+		return c.fail(stderr, fmt.Sprintf("bad DURATION %v: must be positive", d))
+	}
 	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if fs.NArg() == 0 {
-		return c.fail(fs, stderr, "missing DURATION")
+		return c.fail(stderr, "missing DURATION")
 	}
-	if fs.NArg() > 1 {
-		return c.fail(fs, stderr, fmt.Sprintf("unexpected argument %q after DURATION", fs.Arg(1)))
+	arg := fs.Arg(0)
+	if ok, status := c.parse(fs, fs.Args()[1:], stdout, stderr); !ok {
+		return status
 	}
-	d, err := time.ParseDuration(fs.Arg(0))
+	if fs.NArg() > 0 {
+		return c.fail(stderr, fmt.Sprintf("unexpected argument %q after DURATION", fs.Arg(0)))
+	}
+	d, err := time.ParseDuration(arg)
 	if err != nil {
-		return c.fail(fs, stderr, fmt.Sprintf("bad DURATION: %v", err))
+		return c.fail(stderr, fmt.Sprintf("bad DURATION: %v", err))
 	}
 	if d <= 0 {
-		return c.fail(fs, stderr, fmt.Sprintf("bad DURATION %v: must be positive", d))
+		return c.fail(stderr, fmt.Sprintf("bad DURATION %v: must be positive", d))
 	}
-	windows := streamz.NewTumblingWindow[string](d, clock).WithName("count").WithObserver(observe)
+	windows := streamz.NewTumblingWindow[string](d, clock).WithName("count").WithObserver(observer(verbose || *v, stderr))
 	count := streamz.NewWindowFold(windows, nil, func(n int, _ streamz.Result[string]) int { return n + 1 })
 	return filter(ctx, stdin, stdout, stderr, clock, "count", count.Process, func(w *bufio.Writer, v streamz.WindowValue[int]) error {
 		w.WriteString(v.Start.Format(countStartLayout))

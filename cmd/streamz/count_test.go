@@ -125,36 +125,43 @@ func TestCountUsage(t *testing.T) {
 		{[]string{"count", "10s", "5s"}, `unexpected argument "5s" after DURATION`},
 		{[]string{"count", "often"}, "bad DURATION"},
 		{[]string{"count", "0"}, "bad DURATION 0s: must be positive"},
+		{[]string{"count", "-1s"}, "bad DURATION -1s: must be positive"},
 		{[]string{"count", "--", "-1s"}, "bad DURATION -1s: must be positive"},
 		{[]string{"count", "-x", "1s"}, "flag provided but not defined: -x"},
+		{[]string{"count", "1s", "-x"}, "flag provided but not defined: -x"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			code := run(t.Context(), tc.args, strings.NewReader("a\n"), &stdout, &stderr, streamz.RealClock)
-			assert.Equal(t, 2, code)
+			assert.Equal(t, exitUsage, code)
 			assert.Empty(t, stdout.String())
-			assert.Contains(t, stderr.String(), tc.msg)
-			assert.Contains(t, stderr.String(), "Usage: streamz count DURATION")
+			assertUsageError(t, stderr.String(), tc.args, tc.msg)
 		})
 	}
 	var stdout, stderr bytes.Buffer
-	assert.Equal(t, 0, run(t.Context(), []string{"count", "-h"}, strings.NewReader(""), &stdout, &stderr, streamz.RealClock))
+	assert.Equal(t, exitOK, run(t.Context(), []string{"count", "-h"}, strings.NewReader(""), &stdout, &stderr, streamz.RealClock))
 	assert.Contains(t, stdout.String(), "Usage: streamz count DURATION")
 	assert.Contains(t, stdout.String(), "\nExample:\n  tail -f access.log | streamz count 10s\n")
 	stdout.Reset()
-	assert.Equal(t, 0, run(t.Context(), []string{"-h"}, strings.NewReader(""), &stdout, &stderr, streamz.RealClock))
+	assert.Equal(t, exitOK, run(t.Context(), []string{"-h"}, strings.NewReader(""), &stdout, &stderr, streamz.RealClock))
 	assert.Contains(t, stdout.String(), "\n  count DURATION\n")
 	assert.Contains(t, stdout.String(), "example: tail -f access.log | streamz count 10s\n")
+	assert.Empty(t, stderr.String())
 }
 
-// With -v, each window's emit is reported under the command's name.
+// With -v, before or after the command or DURATION, each window's emit is
+// reported under the command's name.
 func TestCountVerbose(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var stdout, stderr bytes.Buffer
-		code := run(t.Context(), []string{"-v", "count", "1h"}, strings.NewReader("a\nb\n"), &stdout, &stderr, streamz.RealClock)
-		assert.Equal(t, 0, code)
-		assert.Contains(t, stderr.String(), "processor=count kind=emit reason=close count=2")
-	})
+	for _, args := range [][]string{{"-v", "count", "1h"}, {"count", "-v", "1h"}, {"count", "1h", "-v"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				code := run(t.Context(), args, strings.NewReader("a\nb\n"), &stdout, &stderr, streamz.RealClock)
+				assert.Equal(t, exitOK, code)
+				assert.Contains(t, stderr.String(), "processor=count kind=emit reason=close count=2")
+			})
+		})
+	}
 }
 
 // TestBinaryCount runs the built command on real pipes: a window's line
