@@ -536,26 +536,15 @@ func winFormProcess(_ *testing.T, w Window[int], ctx context.Context, in <-chan 
 // their window metadata is Collect's, and checks that the collection's
 // bounds and Meta are its Results' window.
 func winFormCollect(t *testing.T, w Window[int], ctx context.Context, in <-chan Result[int]) <-chan Result[int] {
-	out := w.Collect(ctx, in)
-	flat := make(chan Result[int])
-	go func() {
-		defer close(flat)
-		for r := range out {
-			if r.IsError() {
-				t.Errorf("Collect emitted an error: %v", r.Error())
-				continue
-			}
-			wc := r.Value()
-			winCheckBounds(t, wc.Start, wc.End, wc.Meta)
-			for _, x := range wc.Results {
-				if meta, err := GetWindowMetadata(x); err != nil || !reflect.DeepEqual(meta, wc.Meta) {
-					t.Errorf("a collected Result's window %+v (%v), the collection's %+v", meta, err, wc.Meta)
-				}
-				flat <- x
+	return winFlatten(t, w.Collect(ctx, in), func(wc WindowCollection[int]) []Result[int] {
+		winCheckBounds(t, wc.Start, wc.End, wc.Meta)
+		for _, x := range wc.Results {
+			if meta, err := GetWindowMetadata(x); err != nil || !reflect.DeepEqual(meta, wc.Meta) {
+				t.Errorf("a collected Result's window %+v (%v), the collection's %+v", meta, err, wc.Meta)
 			}
 		}
-	}()
-	return flat
+		return wc.Results
+	})
 }
 
 // winFormFold folds each window's Results into a slice, checking that fn
@@ -568,19 +557,30 @@ func winFormFold(t *testing.T, w Window[int], ctx context.Context, in <-chan Res
 		}
 		return append(acc, r)
 	}
-	out := NewWindowFold(w, nil, gather).Process(ctx, in)
+	return winFlatten(t, NewWindowFold(w, nil, gather).Process(ctx, in), func(v WindowValue[[]Result[int]]) []Result[int] {
+		winCheckBounds(t, v.Start, v.End, v.Meta)
+		decorated := make([]Result[int], len(v.Value))
+		for i, x := range v.Value {
+			decorated[i] = AddWindowMetadata(x, v.Meta)
+		}
+		return decorated
+	})
+}
+
+// winFlatten hands on the Results that each of a live form's windows holds,
+// as results renders them, in order; a live form here never emits an
+// error.
+func winFlatten[V any](t *testing.T, out <-chan Result[V], results func(V) []Result[int]) <-chan Result[int] {
 	flat := make(chan Result[int])
 	go func() {
 		defer close(flat)
 		for r := range out {
 			if r.IsError() {
-				t.Errorf("the fold emitted an error: %v", r.Error())
+				t.Errorf("a live form emitted an error: %v", r.Error())
 				continue
 			}
-			v := r.Value()
-			winCheckBounds(t, v.Start, v.End, v.Meta)
-			for _, x := range v.Value {
-				flat <- AddWindowMetadata(x, v.Meta)
+			for _, x := range results(r.Value()) {
+				flat <- x
 			}
 		}
 	}()
