@@ -38,8 +38,8 @@ func NewAsyncMapper[In, Out any](fn func(context.Context, In) (Out, error)) *Asy
 	}
 }
 
-// WithWorkers sets how many calls of fn may run at once, and returns a
-// itself. A value below 1 is ignored.
+// WithWorkers sets how many calls of fn may run at once, and returns the
+// AsyncMapper. A value below 1 is ignored.
 func (a *AsyncMapper[In, Out]) WithWorkers(workers int) *AsyncMapper[In, Out] {
 	if workers > 0 {
 		a.workers = workers
@@ -48,14 +48,14 @@ func (a *AsyncMapper[In, Out]) WithWorkers(workers int) *AsyncMapper[In, Out] {
 }
 
 // WithOrdered chooses between input order (true, the default) and
-// completion order, and returns a itself.
+// completion order, and returns the AsyncMapper.
 func (a *AsyncMapper[In, Out]) WithOrdered(ordered bool) *AsyncMapper[In, Out] {
 	a.ordered = ordered
 	return a
 }
 
-// WithBufferSize sets the reorder window of ordered mode, and returns a
-// itself. A value below 1 is ignored.
+// WithBufferSize sets the reorder window of ordered mode, and returns the
+// AsyncMapper. A value below 1 is ignored.
 //
 // No worker starts an item that is size or more places ahead of the next
 // item to be emitted, so however long one item takes, the AsyncMapper holds
@@ -69,8 +69,8 @@ func (a *AsyncMapper[In, Out]) WithBufferSize(size int) *AsyncMapper[In, Out] {
 	return a
 }
 
-// WithName sets the name that the AsyncMapper's errors carry, and returns a
-// itself. It must not be called while Process runs.
+// WithName sets the name that the AsyncMapper's errors carry, and returns
+// the AsyncMapper. It must not be called while Process runs.
 func (a *AsyncMapper[In, Out]) WithName(name string) *AsyncMapper[In, Out] {
 	a.name = name
 	return a

@@ -57,8 +57,9 @@ func NewBatcher[T any](config BatchConfig, clock Clock) *Batcher[T] {
 // Name returns "batcher".
 func (b *Batcher[T]) Name() string { return "batcher" }
 
-// WithObserver sets fn to be told what each later Process call does, and
-// returns b. Process reads it when called, so set it before.
+// WithObserver sets fn, an observer called as [Event] describes, to be told
+// what each later Process call does, and returns the Batcher. Process reads
+// it when called, so set it before.
 //
 // A Process call reports: EventEmit for every batch sent, with Reason
 // ReasonSize, ReasonLatency or ReasonClose (the partial batch flushed at
@@ -69,11 +70,6 @@ func (b *Batcher[T]) Name() string { return "batcher" }
 // EventCancel when ctx ends, with Count the items held or being sent,
 // which are lost; and EventClose last, after every timer is done, just
 // before the output is closed. Error results pass through unreported.
-//
-// fn runs synchronously on the processor's goroutine, one event at a time
-// and in the order things happen, so a slow fn slows the stream. A nil fn
-// means none, and costs nothing. A panic in fn is not recovered: like a
-// panic in any goroutine, it ends the program.
 func (b *Batcher[T]) WithObserver(fn func(Event)) *Batcher[T] {
 	b.observer = fn
 	return b

@@ -1118,6 +1118,53 @@ func BenchmarkWindow(b *testing.B) {
 	})
 }
 
+// BenchmarkWindowLive: the live forms, one op per input item. A counting
+// fold sends nothing per item, so its budget is against the receive floor,
+// measured here, next to it, as well as in BenchmarkFloor.
+func BenchmarkWindowLive(b *testing.B) {
+	count := func(n int, _ Result[int]) int { return n + 1 }
+	counted := func(r Result[WindowValue[int]]) int { return r.Value().Value }
+	b.Run("floor-receive", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) { pump(b, buf, floorReceive, nil) })
+	})
+	// fold-count/hour: one window open for the whole run on RealClock,
+	// with its timer armed; its count goes out at close.
+	b.Run("fold-count/hour", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			fold := NewWindowFold(NewTumblingWindow[int](time.Hour, RealClock), nil, count)
+			p := pump(b, buf, fold.Process, counted)
+			if p.items != b.N {
+				b.Fatalf("counted %d, want %d", p.items, b.N)
+			}
+		})
+	})
+	// fold-count/100: windows of 100 items on the step clock, so the
+	// figure includes a window's open, end and send.
+	b.Run("fold-count/100", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			clk := winNewStepClock()
+			fold := NewWindowFold(NewTumblingWindow[int](100*clk.step, clk), nil, count)
+			p := pump(b, buf, fold.Process, counted)
+			if p.items != b.N {
+				b.Fatalf("counted %d, want %d", p.items, b.N)
+			}
+			perItem(b, float64(p.outputs), "results/item")
+		})
+	})
+	// collect/100: the same windows, each sent as one collection.
+	b.Run("collect/100", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			clk := winNewStepClock()
+			p := pump(b, buf, NewTumblingWindow[int](100*clk.step, clk).Collect,
+				func(r Result[WindowCollection[int]]) int { return r.Value().Count() })
+			if p.items != b.N {
+				b.Fatalf("collected %d, want %d", p.items, b.N)
+			}
+			perItem(b, float64(p.outputs), "results/item")
+		})
+	})
+}
+
 // BenchmarkWindowSessionScale opens scaleStreams sessions of one item each
 // on one Process call and measures the heap they hold once idle, with and
 // without their items (a Result[int] is 24 B, held in a slice of one).

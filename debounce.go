@@ -78,9 +78,9 @@ func NewDebounce[T any](d time.Duration, clock Clock) *Debounce[T] {
 }
 
 // WithLeading sets whether the first item of a burst is emitted at once
-// (default false), and returns db. It is read when Process is called: a
-// later call changes only later Process calls. Process panics if both edges
-// are off.
+// (default false), and returns the Debounce. It is read when Process is
+// called: a later call changes only later Process calls. Process panics if
+// both edges are off.
 func (db *Debounce[T]) WithLeading(on bool) *Debounce[T] {
 	db.leading = on
 	return db
@@ -88,18 +88,18 @@ func (db *Debounce[T]) WithLeading(on bool) *Debounce[T] {
 
 // WithTrailing sets whether the last item of a burst is emitted once the
 // stream has been quiet for d, or maxWait has run out (default true), and
-// returns db. It is read when Process is called: a later call changes only
-// later Process calls. Process panics if both edges are off.
+// returns the Debounce. It is read when Process is called: a later call
+// changes only later Process calls. Process panics if both edges are off.
 func (db *Debounce[T]) WithTrailing(on bool) *Debounce[T] {
 	db.trailing = on
 	return db
 }
 
 // WithMaxWait sets the longest a pending item waits while input keeps
-// arriving, and returns db. Zero, the default, means no limit; a maxWait
-// shorter than d is raised to d when Process is called. It panics if m is
-// negative. It is read when Process is called: a later call changes only
-// later Process calls.
+// arriving, and returns the Debounce. Zero, the default, means no limit; a
+// maxWait shorter than d is raised to d when Process is called. It panics if
+// m is negative. It is read when Process is called: a later call changes
+// only later Process calls.
 func (db *Debounce[T]) WithMaxWait(m time.Duration) *Debounce[T] {
 	if m < 0 {
 		panic(fmt.Sprintf("streamz: Debounce.WithMaxWait: maxWait must not be negative, got %v", m))
@@ -111,8 +111,9 @@ func (db *Debounce[T]) WithMaxWait(m time.Duration) *Debounce[T] {
 // Name returns "debounce".
 func (db *Debounce[T]) Name() string { return "debounce" }
 
-// WithObserver sets fn to be told what each later Process call does, and
-// returns db. Process reads it when called, so set it before.
+// WithObserver sets fn, an observer called as [Event] describes, to be told
+// what each later Process call does, and returns the Debounce. Process reads
+// it when called, so set it before.
 //
 // A Process call reports: EventEmit for every success item sent, with
 // Count 1 and Reason ReasonDeadline (its quiet period ended, or d <= 0 and
@@ -129,11 +130,6 @@ func (db *Debounce[T]) Name() string { return "debounce" }
 // after every timer is done, just before the output is closed. Error
 // results pass through unreported, and so do the items that a Debounce
 // with the trailing edge off discards after a burst's first.
-//
-// fn runs synchronously on the processor's goroutine, one event at a time
-// and in the order things happen, so a slow fn slows the stream. A nil fn
-// means none, and costs nothing. A panic in fn is not recovered: like a
-// panic in any goroutine, it ends the program.
 func (db *Debounce[T]) WithObserver(fn func(Event)) *Debounce[T] {
 	db.observer = fn
 	return db

@@ -119,7 +119,7 @@ func TestDeadLetterQueueSuccessLogUsesPlusV(t *testing.T) {
 	in := make(chan Result[order])
 	succ, fail := NewDeadLetterQueue[order](clk).Process(ctx, in)
 	in <- NewSuccess(order{7, "x"})
-	clk.Advance(dlqDropAfter)
+	clk.Advance(dlqDefaultTimeout)
 	assert.Equal(t, "DLQ[dlq]: Dropped item from success channel - value: {ID:7 SKU:x}\n", logs.String())
 	cancel()
 	pbAllClosedPlain(succ, fail)
@@ -135,7 +135,7 @@ func TestDeadLetterQueueCountIsCumulative(t *testing.T) {
 		in := make(chan Result[int])
 		succ, fail := dlq.Process(ctx, in)
 		in <- NewSuccess(i)
-		clk.Advance(dlqDropAfter)
+		clk.Advance(dlqDefaultTimeout)
 		cancel()
 		pbAllClosedPlain(succ, fail)
 	}
@@ -240,15 +240,196 @@ func TestDeadLetterQueueSettlesBetweenClockedStages(t *testing.T) {
 		in <- NewSuccess(1)
 		clk.Advance(d) // 1 reaches Batcher at d: due at 2.5d
 		in <- NewError(-1, errors.New("bad"), "up")
-		clk.Advance(dlqDropAfter) // passes Debounce at once, dropped at d + 10ms
+		clk.Advance(dlqDefaultTimeout) // passes Debounce at once, dropped at d + 10ms
 		require.Equal(t, uint64(1), dlq.DroppedCount(), "iteration %d", i)
 		in <- NewSuccess(2)
 		clk.Advance(d) // 2 joins the batch at 2d + 10ms
-		clk.Advance(d/2 - dlqDropAfter)
+		clk.Advance(d/2 - dlqDefaultTimeout)
 		require.Equal(t, []int{1, 2}, pbBatch(t, out), "iteration %d", i)
 		cancel()
 		pbAllClosedPlain(out)
 		pbAllClosedPlain(fail)
 	}
 	assert.Equal(t, pbPlainIterations, strings.Count(logs.String(), "failure channel"))
+}
+
+func TestDeadLetterQueueWithTimeout(t *testing.T) {
+	dlq := NewDeadLetterQueue[int](NewFakeClock())
+	assert.Equal(t, 10*time.Millisecond, dlq.timeout, "the previous streamz's 10 ms by default")
+	assert.Same(t, dlq, dlq.WithTimeout(0))
+	assert.Zero(t, dlq.timeout)
+	assert.PanicsWithValue(t, "streamz: DeadLetterQueue.WithTimeout: timeout must not be negative, got -1ns", func() {
+		dlq.WithTimeout(-time.Nanosecond)
+	})
+	assert.Zero(t, dlq.timeout, "a rejected timeout leaves the old one")
+}
+
+// The timeout is measured on the DeadLetterQueue's Clock, whatever it is
+// set to: an hour of the bubble's time, which RealClock would read, drops
+// nothing, and the item goes exactly when the FakeClock reaches 50 ms.
+func TestDeadLetterQueueTimeoutOnItsClock(t *testing.T) {
+	pbCaptureLog(t)
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		clk := NewFakeClock()
+		dlq := NewDeadLetterQueue[int](clk).WithTimeout(50 * time.Millisecond)
+		in := make(chan Result[int])
+		succ, fail := dlq.Process(ctx, in)
+		bubbleSend(t, in, NewSuccess(1))
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		assert.Zero(t, dlq.DroppedCount(), "dropped by the time of another clock")
+		clk.Advance(50*time.Millisecond - time.Nanosecond)
+		assert.Zero(t, dlq.DroppedCount(), "dropped before its timeout")
+		clk.Advance(time.Nanosecond)
+		assert.Equal(t, uint64(1), dlq.DroppedCount())
+		cancel()
+		pbAllClosed(t, succ, fail)
+	})
+}
+
+// Process reads the timeout when called: a later WithTimeout changes only
+// later streams.
+func TestDeadLetterQueueTimeoutReadAtProcess(t *testing.T) {
+	pbCaptureLog(t)
+	clk := NewFakeClock()
+	dlq := NewDeadLetterQueue[int](clk)
+	ctx, cancel := context.WithCancel(t.Context())
+	in := make(chan Result[int])
+	succ, fail := dlq.Process(ctx, in)
+	dlq.WithTimeout(0)
+	pbSend(t, in, NewSuccess(1))
+	clk.Advance(dlqDefaultTimeout)
+	assert.Equal(t, uint64(1), dlq.DroppedCount(), "the running call kept its 10 ms")
+	cancel()
+	pbAllClosedPlain(succ, fail)
+
+	ctx, cancel = context.WithCancel(t.Context())
+	defer cancel()
+	in = make(chan Result[int])
+	succ, fail = dlq.Process(ctx, in)
+	pbSend(t, in, NewSuccess(2))
+	clk.Advance(time.Hour)
+	requireSuccessValue(t, pbRecv(t, succ), 2)
+	assert.Equal(t, uint64(1), dlq.DroppedCount(), "the next call waits")
+	cancel()
+	pbAllClosedPlain(succ, fail)
+}
+
+// With a timeout of 0, a consumer far slower than 10 ms per item loses
+// nothing: the same stream as TestDeadLetterQueueSlowConsumerLosesItems,
+// with errors mixed in, all delivered in input order.
+func TestDeadLetterQueueTimeoutZeroSlowConsumerKeepsAll(t *testing.T) {
+	logs := pbCaptureLog(t)
+	synctest.Test(t, func(t *testing.T) {
+		dlq := NewDeadLetterQueue[int](RealClock).WithTimeout(0)
+		in := make(chan Result[int])
+		succ, fail := dlq.Process(t.Context(), in)
+		go func() {
+			for i := range 20 {
+				if i%3 == 0 {
+					in <- NewError(i, errors.New("bad"), "up")
+				} else {
+					in <- NewSuccess(i)
+				}
+			}
+			close(in)
+		}()
+		var got []int
+		for succ != nil || fail != nil {
+			select {
+			case r, ok := <-succ:
+				if !ok {
+					succ = nil
+					continue
+				}
+				got = append(got, r.Value())
+			case r, ok := <-fail:
+				if !ok {
+					fail = nil
+					continue
+				}
+				got = append(got, r.Error().Item)
+			}
+			time.Sleep(25 * time.Millisecond) // the slow consumer, in fake time
+		}
+		want := make([]int, 20)
+		for i := range want {
+			want[i] = i
+		}
+		assert.Equal(t, want, got)
+		assert.Zero(t, dlq.DroppedCount())
+	})
+	assert.Empty(t, logs.String())
+}
+
+// Plain style, Debounce -> DeadLetterQueue(0) -> Batcher on one FakeClock:
+// an error whose consumer reads it only after the clock has moved far past
+// 10 ms is kept, and the stages around the waiting DeadLetterQueue still
+// settle.
+func TestDeadLetterQueueTimeoutZeroSettlesBetweenClockedStages(t *testing.T) {
+	const d = 100 * time.Millisecond
+	for i := range pbPlainIterations {
+		ctx, cancel := context.WithCancel(t.Context())
+		clk := NewFakeClock()
+		in := make(chan Result[int])
+		dlq := NewDeadLetterQueue[int](clk).WithTimeout(0)
+		succ, fail := dlq.Process(ctx, NewDebounce[int](d, clk).Process(ctx, in))
+		out := NewBatcher[int](BatchConfig{MaxSize: 10, MaxLatency: 3 * d}, clk).Process(ctx, succ)
+
+		in <- NewSuccess(1)
+		clk.Advance(d) // 1 reaches Batcher at d: due at 4d
+		in <- NewError(-1, errors.New("bad"), "up")
+		clk.Advance(d) // the error waits for its consumer
+		require.Zero(t, dlq.DroppedCount(), "iteration %d", i)
+		r := pbRecv(t, fail)
+		require.Equal(t, -1, r.Error().Item, "iteration %d", i)
+		in <- NewSuccess(2)
+		clk.Advance(d) // 2 joins the batch at 3d
+		clk.Advance(d)
+		require.Equal(t, []int{1, 2}, pbBatch(t, out), "iteration %d", i)
+		cancel()
+		pbAllClosedPlain(out)
+		pbAllClosedPlain(fail)
+	}
+}
+
+// With a timeout of 0, cancel still closes both outputs promptly: with the
+// input idle and open, and with an item waiting for a consumer that never
+// reads, which is then dropped without being counted or logged.
+func TestDeadLetterQueueTimeoutZeroCancel(t *testing.T) {
+	t.Run("input idle and open, no reader", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			succ, fail := NewDeadLetterQueue[int](NewFakeClock()).WithTimeout(0).Process(ctx, make(chan Result[int]))
+			synctest.Wait()
+			cancel()
+			pbAllClosed(t, succ, fail)
+		})
+	})
+	for name, item := range map[string]Result[int]{
+		"success waiting": NewSuccess(1),
+		"error waiting":   NewError(1, errors.New("bad"), "up"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			logs := pbCaptureLog(t)
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(t.Context())
+				clk := NewFakeClock()
+				dlq := NewDeadLetterQueue[int](clk).WithTimeout(0)
+				in := make(chan Result[int])
+				succ, fail := dlq.Process(ctx, in)
+				bubbleSend(t, in, item)
+				clk.Advance(time.Hour)
+				cancel()
+				synctest.Wait()
+				assert.Empty(t, collectResults(succ))
+				assert.Empty(t, collectResults(fail))
+				assert.Zero(t, dlq.DroppedCount())
+				assert.False(t, clk.HasWaiters(), "a timer armed with a timeout of 0")
+			})
+			assert.Empty(t, logs.String())
+		})
+	}
 }

@@ -24,7 +24,7 @@
 //     exactly at its end; [WindowCollector] gathers them per window.
 //   - Plumbing, which reads no clock: [Mapper], [AsyncMapper], [Filter],
 //     [Tap], [Buffer], [Sample], [FanIn], [FanOut], [Switch], [Partition],
-//     and [DeadLetterQueue] (which times its 10 ms drop rule on a Clock).
+//     and [DeadLetterQueue] (which times its drop timeout on a Clock).
 //   - Your own: [Stage] runs a per-item function that emits any number of
 //     Results; [FlatMap] and [Unbatcher] are built on it.
 //

@@ -22,8 +22,8 @@ func NewFilter[T any](predicate func(T) bool) *Filter[T] {
 	return &Filter[T]{name: "filter", predicate: predicate}
 }
 
-// WithName sets the name that the Filter puts on errors, and returns f
-// itself. It must not be called while Process runs.
+// WithName sets the name that the Filter puts on errors, and returns the
+// Filter. It must not be called while Process runs.
 func (f *Filter[T]) WithName(name string) *Filter[T] {
 	f.name = name
 	return f

@@ -22,8 +22,8 @@ func NewFlatMap[In, Out any](fn func(context.Context, In) ([]Out, error)) *FlatM
 	return &FlatMap[In, Out]{name: "flat-map", fn: fn}
 }
 
-// WithName sets the name that the FlatMap's errors carry, and returns f
-// itself. It must not be called while Process runs.
+// WithName sets the name that the FlatMap's errors carry, and returns the
+// FlatMap. It must not be called while Process runs.
 func (f *FlatMap[In, Out]) WithName(name string) *FlatMap[In, Out] {
 	f.name = name
 	return f

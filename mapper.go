@@ -22,8 +22,8 @@ func NewMapper[In, Out any](fn func(context.Context, In) (Out, error)) *Mapper[I
 	return &Mapper[In, Out]{name: "mapper", fn: fn}
 }
 
-// WithName sets the name that the Mapper's errors carry, and returns m
-// itself. It must not be called while Process runs.
+// WithName sets the name that the Mapper's errors carry, and returns the
+// Mapper. It must not be called while Process runs.
 func (m *Mapper[In, Out]) WithName(name string) *Mapper[In, Out] {
 	m.name = name
 	return m

@@ -14,12 +14,17 @@ import (
 // its WithObserver method: an output and why it went out, an item dropped
 // or held and why, a timer's life, the end of a Process call.
 //
-// Events of one Process call reach the observer one at a time, on the
-// processor's goroutine, in the order they happened. The last one is
-// always EventClose, reported after every timer of the call has been
-// stopped or has fired, and just before the output channel is closed: once
-// a consumer sees the output closed, the observer has seen every event of
-// that call.
+// An observer is the func(Event) given to a processor's WithObserver. It
+// runs synchronously on the processor's goroutine: the events of one
+// Process call reach it one at a time, in the order they happened, so a
+// slow observer slows the stream. A nil observer means none, and costs
+// nothing. A panic in an observer is not recovered: like a panic in any
+// goroutine, it ends the program.
+//
+// The last event of a call is always EventClose, reported after every
+// timer of the call has been stopped or has fired, and just before the
+// output channel is closed: once a consumer sees the output closed, the
+// observer has seen every event of that call.
 type Event struct {
 	// Processor is the processor's Name(), such as "batcher".
 	Processor string

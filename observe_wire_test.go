@@ -396,7 +396,7 @@ func TestThrottleDebounceDLQ_ObserverRunsOnTheLoop(t *testing.T) {
 				done := teDrain(out)
 				in <- NewSuccess(1)
 				if name == "dlq" {
-					time.Sleep(dlqDropAfter) // its success output is not read: a drop
+					time.Sleep(dlqDefaultTimeout) // its success output is not read: a drop
 				} else {
 					in <- NewSuccess(2) // a drop or a coalesce
 				}

@@ -70,7 +70,26 @@ func (r Result[T]) Value() T {
 }
 
 // Error returns the error held by r, or nil if r is a success.
+//
+// The result is a *StreamError[T], not an error, so that the failed item
+// can be read without a type assertion. Beware of storing it in an error
+// variable or returning it from a function whose result is an error: a nil
+// *StreamError in an interface is not a nil error, so
+//
+//	var err error = r.Error() // non-nil even when r is a success
+//
+// reports every success as a failure. Use Err for an error.
 func (r Result[T]) Error() *StreamError[T] {
+	return r.err
+}
+
+// Err returns the error held by r as an error: nil for a success, and the
+// *StreamError[T] otherwise, which errors.Is and errors.As see through to
+// its cause. It is what a function returning error should return.
+func (r Result[T]) Err() error {
+	if r.err == nil {
+		return nil
+	}
 	return r.err
 }
 

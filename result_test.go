@@ -62,6 +62,39 @@ func TestResultNewErrorNilCauseIsStillError(t *testing.T) {
 	assert.Nil(t, r.Error().Err)
 }
 
+// Err is a nil error for a success: compared with == nil, not through
+// assert.Nil, which would also accept the typed nil that Error gives.
+func TestResultErrIsNilErrorForSuccess(t *testing.T) {
+	for name, r := range map[string]Result[int]{"NewSuccess": NewSuccess(1), "zero Result": {}} {
+		var err error = r.Err()
+		if err != nil {
+			t.Errorf("%s: var err error = r.Err() is %#v, want nil", name, err)
+		}
+		returned := func() error { return r.Err() }
+		if returned() != nil {
+			t.Errorf("%s: a func() error returning r.Err() reports a failure", name)
+		}
+	}
+}
+
+// For an error, Err is the Result's own *StreamError, and errors.Is and
+// errors.As reach through it; a nil cause still makes a non-nil error.
+func TestResultErrForError(t *testing.T) {
+	cause := &resultTestError{code: 7}
+	r := NewError(3, cause, "parse")
+	err := r.Err()
+	require.Error(t, err)
+	var se *StreamError[int]
+	require.True(t, errors.As(err, &se))
+	assert.Same(t, r.Error(), se)
+	assert.ErrorIs(t, err, cause)
+	assert.Equal(t, r.Error().Error(), err.Error())
+
+	if NewError(3, nil, "parse").Err() == nil {
+		t.Error("Err of an error Result with a nil cause is nil")
+	}
+}
+
 func TestResultZeroValueIsSuccess(t *testing.T) {
 	var r Result[string]
 

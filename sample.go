@@ -31,7 +31,7 @@ func NewSample[T any](rate float64) *Sample[T] {
 	return &Sample[T]{name: "sample", rate: rate}
 }
 
-// WithName sets the Sample's name and returns s itself. It must not be
+// WithName sets the Sample's name and returns the Sample. It must not be
 // called while Process runs.
 func (s *Sample[T]) WithName(name string) *Sample[T] {
 	s.name = name

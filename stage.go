@@ -39,8 +39,8 @@ func NewStage[In, Out any](newFunc func() StageFunc[In, Out]) *Stage[In, Out] {
 	return &Stage[In, Out]{name: "stage", newFunc: newFunc}
 }
 
-// WithName sets the name that the Stage's panic errors carry, and returns s
-// itself. It must not be called while Process runs.
+// WithName sets the name that the Stage's panic errors carry, and returns the
+// Stage. It must not be called while Process runs.
 func (s *Stage[In, Out]) WithName(name string) *Stage[In, Out] {
 	s.name = name
 	return s

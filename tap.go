@@ -29,7 +29,7 @@ func NewTap[T any](fn func(Result[T])) *Tap[T] {
 }
 
 // WithName sets the name that the Tap puts on errors and log lines, and
-// returns t itself. It must not be called while Process runs.
+// returns the Tap. It must not be called while Process runs.
 func (t *Tap[T]) WithName(name string) *Tap[T] {
 	t.name = name
 	return t

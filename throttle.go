@@ -60,18 +60,18 @@ func NewThrottle[T any](d time.Duration, clock Clock) *Throttle[T] {
 }
 
 // WithLeading sets whether the first item of a cooldown passes at once
-// (default true), and returns th. It is read when Process is called: a
-// later call changes only later Process calls. Process panics if both edges
-// are off.
+// (default true), and returns the Throttle. It is read when Process is
+// called: a later call changes only later Process calls. Process panics if
+// both edges are off.
 func (th *Throttle[T]) WithLeading(on bool) *Throttle[T] {
 	th.leading = on
 	return th
 }
 
 // WithTrailing sets whether the last item that arrives during a cooldown is
-// emitted when the cooldown ends (default false), and returns th. It is read
-// when Process is called: a later call changes only later Process calls.
-// Process panics if both edges are off.
+// emitted when the cooldown ends (default false), and returns the Throttle.
+// It is read when Process is called: a later call changes only later Process
+// calls. Process panics if both edges are off.
 func (th *Throttle[T]) WithTrailing(on bool) *Throttle[T] {
 	th.trailing = on
 	return th
@@ -80,8 +80,9 @@ func (th *Throttle[T]) WithTrailing(on bool) *Throttle[T] {
 // Name returns "throttle".
 func (th *Throttle[T]) Name() string { return "throttle" }
 
-// WithObserver sets fn to be told what each later Process call does, and
-// returns th. Process reads it when called, so set it before.
+// WithObserver sets fn, an observer called as [Event] describes, to be told
+// what each later Process call does, and returns the Throttle. Process reads
+// it when called, so set it before.
 //
 // A Process call reports: EventEmit for every success item sent, with
 // Count 1 and Reason ReasonLeading (the first item of a cooldown, and every
@@ -98,11 +99,6 @@ func (th *Throttle[T]) Name() string { return "throttle" }
 // last, after every timer is done, just before the output is closed. Error
 // results pass through unreported. The default leading-only Throttle arms
 // no timer, so it reports none.
-//
-// fn runs synchronously on the processor's goroutine, one event at a time
-// and in the order things happen, so a slow fn slows the stream. A nil fn
-// means none, and costs nothing. A panic in fn is not recovered: like a
-// panic in any goroutine, it ends the program.
 func (th *Throttle[T]) WithObserver(fn func(Event)) *Throttle[T] {
 	th.observer = fn
 	return th
@@ -115,9 +111,10 @@ func (th *Throttle[T]) WithObserver(fn func(Event)) *Throttle[T] {
 // neither start, end nor fill a cooldown. When in is closed, an item held
 // for the trailing edge is emitted at once, without waiting for its cooldown
 // to end (RxJS waits; closing the input here means "flush now", as it does
-// for Debounce and Batcher), and then the output is closed; when ctx is cancelled, the output
-// is closed promptly, the held item is dropped, even if nobody is reading
-// it. Each call keeps its own state, so one Throttle can serve many streams.
+// for Debounce and Batcher), and then the output is closed; when ctx is
+// cancelled, the output is closed promptly, the held item is dropped, even
+// if nobody is reading it. Each call keeps its own state, so one Throttle
+// can serve many streams.
 func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	// The options are copied here, so that setters called later do not
 	// race with the loop.

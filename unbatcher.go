@@ -20,8 +20,8 @@ func NewUnbatcher[T any]() *Unbatcher[T] {
 	return &Unbatcher[T]{name: "unbatcher"}
 }
 
-// WithName sets the name that the Unbatcher's errors carry, and returns u
-// itself. It must not be called while Process runs.
+// WithName sets the name that the Unbatcher's errors carry, and returns the
+// Unbatcher. It must not be called while Process runs.
 func (u *Unbatcher[T]) WithName(name string) *Unbatcher[T] {
 	u.name = name
 	return u

@@ -50,9 +50,9 @@ func NewSessionWindow[T any](keyFunc func(Result[T]) string, clock Clock) *Sessi
 	return &SessionWindow[T]{name: "session-window", clock: clock, keyFunc: keyFunc, gap: 30 * time.Minute}
 }
 
-// WithGap sets the inactivity gap that ends a session and returns w. It
-// panics if gap <= 0. A Process call already running keeps the gap it
-// started with.
+// WithGap sets the inactivity gap that ends a session and returns the
+// SessionWindow. It panics if gap <= 0. A Process call already running keeps
+// the gap it started with.
 func (w *SessionWindow[T]) WithGap(gap time.Duration) *SessionWindow[T] {
 	if gap <= 0 {
 		panic(fmt.Sprintf("streamz: SessionWindow.WithGap: gap must be positive, got %v", gap))
@@ -61,7 +61,7 @@ func (w *SessionWindow[T]) WithGap(gap time.Duration) *SessionWindow[T] {
 	return w
 }
 
-// WithName sets the name returned by Name and returns w.
+// WithName sets the name returned by Name and returns the SessionWindow.
 func (w *SessionWindow[T]) WithName(name string) *SessionWindow[T] {
 	w.name = name
 	return w
@@ -70,8 +70,9 @@ func (w *SessionWindow[T]) WithName(name string) *SessionWindow[T] {
 // Name returns the processor's name, "session-window" by default.
 func (w *SessionWindow[T]) Name() string { return w.name }
 
-// WithObserver sets fn to be told what each later Process call does, and
-// returns w. Process reads it when called, so set it before.
+// WithObserver sets fn, an observer called as [Event] describes, to be told
+// what each later Process call does, and returns the SessionWindow. Process
+// reads it when called, so set it before.
 //
 // A Process call reports, under its Name: EventEmit once per session sent,
 // with Reason ReasonSessionGap (the clock reached lastActivity + gap) or
@@ -85,11 +86,6 @@ func (w *SessionWindow[T]) Name() string { return w.name }
 // EventCancel is reported when ctx ends, with Count the Results held or
 // being sent, which are lost; and EventClose last, after every timer is
 // done, just before the output is closed.
-//
-// fn runs synchronously on the processor's goroutine, one event at a time
-// and in the order things happen, so a slow fn slows the stream. A nil fn
-// means none, and costs nothing. A panic in fn is not recovered: like a
-// panic in any goroutine, it ends the program.
 func (w *SessionWindow[T]) WithObserver(fn func(Event)) *SessionWindow[T] {
 	w.observer = fn
 	return w
@@ -98,13 +94,13 @@ func (w *SessionWindow[T]) WithObserver(fn func(Event)) *SessionWindow[T] {
 // session is one key's open session. The open sessions form a list by
 // ascending lastActivity, so the first ends first: an item moves its
 // session to the back, and a new session starts there.
-type session[T any] struct {
+type session[W any] struct {
 	key        string
 	start      time.Duration // since the timer's base
 	last       time.Duration // lastActivity, since the timer's base
 	seq        uint64        // opening order
-	items      []Result[T]
-	prev, next *session[T]
+	w          W
+	prev, next *session[W]
 }
 
 // Process groups in into sessions and returns the output channel, which is
@@ -117,31 +113,44 @@ type session[T any] struct {
 // drain the output. Each call keeps its own state and its own copy of the
 // gap and keyFunc.
 func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
-	out := make(chan Result[T])
-	s := &sessionLoop[T]{out: out, name: w.name, gap: w.gap, gapBox: any(w.gap), keyFunc: w.keyFunc,
-		byKey: make(map[string]*session[T])}
-	return startClocked(ctx, w.clock, newEventReporter(w.observer, w.name, w.clock), s, in, out)
+	return startWindows(ctx, w.spec(), &perResultHolder[T]{}, in)
 }
 
-// sessionLoop is the state of one SessionWindow.Process call. The timer is
-// armed exactly while a session is open, for the first session's end.
-type sessionLoop[T any] struct {
+// Collect groups in into sessions as Process does and emits each session
+// as one WindowCollection when it ends: at exactly lastActivity + gap
+// while the stream runs, or at once when in closes, in order of End, then
+// opening order. See [Window] for what it shares with Process. An item on
+// which keyFunc panics goes out at once as an error Result whose Item is a
+// WindowCollection of that item alone, with no window (zero Start, End and
+// Meta). The output is unbuffered.
+func (w *SessionWindow[T]) Collect(ctx context.Context, in <-chan Result[T]) <-chan Result[WindowCollection[T]] {
+	return startWindows(ctx, w.spec(), &collectHolder[T]{}, in)
+}
+
+func (w *SessionWindow[T]) spec() windowSpec[T] {
+	return windowSpec[T]{name: w.name, clock: w.clock, observer: w.observer, typ: WindowTypeSession, gap: w.gap, keyFunc: w.keyFunc}
+}
+
+// sessionLoop is the state of one Process call of a session window. The
+// timer is armed exactly while a session is open, for the first session's
+// end.
+type sessionLoop[T, W, O any] struct {
 	clockLoop
-	out        chan<- Result[T]
+	out        chan<- O
+	h          windowHolder[T, W, O]
 	name       string
 	gap        time.Duration
 	gapBox     any
 	keyFunc    func(Result[T]) string
-	bufs       windowBuffers[T]
-	byKey      map[string]*session[T]
-	head, tail *session[T] // the list by lastActivity
+	byKey      map[string]*session[W]
+	head, tail *session[W] // the list by lastActivity
 	seq        uint64
-	spare      *session[T] // one ended session kept for reuse
+	spare      *session[W] // one ended session kept for reuse
 	// ending holds the sessions being emitted, out of the list.
-	ending []*session[T]
+	ending []*session[W]
 }
 
-func (s *sessionLoop[T]) unlink(ss *session[T]) {
+func (s *sessionLoop[T, W, O]) unlink(ss *session[W]) {
 	if ss.prev != nil {
 		ss.prev.next = ss.next
 	} else {
@@ -155,7 +164,7 @@ func (s *sessionLoop[T]) unlink(ss *session[T]) {
 	ss.prev, ss.next = nil, nil
 }
 
-func (s *sessionLoop[T]) pushBack(ss *session[T]) {
+func (s *sessionLoop[T, W, O]) pushBack(ss *session[W]) {
 	ss.prev = s.tail
 	if s.tail != nil {
 		s.tail.next = ss
@@ -166,7 +175,7 @@ func (s *sessionLoop[T]) pushBack(ss *session[T]) {
 }
 
 // headEnd is the first session's end, 0 when none is open.
-func (s *sessionLoop[T]) headEnd() time.Duration {
+func (s *sessionLoop[T, W, O]) headEnd() time.Duration {
 	if s.head == nil {
 		return 0
 	}
@@ -175,7 +184,7 @@ func (s *sessionLoop[T]) headEnd() time.Duration {
 
 // due emits every session whose gap has passed by now, after setting the
 // timer for the next session's end, if any.
-func (s *sessionLoop[T]) due(now time.Duration) bool {
+func (s *sessionLoop[T, W, O]) due(now time.Duration) bool {
 	for s.head != nil && now >= deadlineAfter(s.head.last, s.gap) {
 		ss := s.head
 		s.unlink(ss)
@@ -186,25 +195,25 @@ func (s *sessionLoop[T]) due(now time.Duration) bool {
 	return s.emitEnding(ReasonSessionGap, now)
 }
 
-func (s *sessionLoop[T]) input(r Result[T], now time.Duration) bool {
+func (s *sessionLoop[T, W, O]) input(r Result[T], now time.Duration) bool {
 	key, err := keyOf(s.keyFunc, r, "keyFunc panicked")
 	if err != nil {
-		return deliver(&s.clockLoop, s.out, keyFailed(r, err, s.name), 1)
+		return deliver(&s.clockLoop, s.out, s.h.unkeyed(r, err, s.name), 1)
 	}
 	ss := s.byKey[key]
 	if ss == nil {
 		ss, s.spare = s.spare, nil
 		if ss == nil {
-			ss = new(session[T])
+			ss = new(session[W])
 		}
 		s.seq++
-		ss.key, ss.start, ss.seq, ss.items = key, now, s.seq, s.bufs.get()
+		ss.key, ss.start, ss.seq, ss.w = key, now, s.seq, s.h.open()
 		s.byKey[key] = ss
 	} else {
 		s.unlink(ss)
 	}
 	ss.last = now
-	ss.items = append(ss.items, r)
+	s.h.add(&ss.w, r)
 	s.pushBack(ss)
 	// The first session's end only moves later, so the armed timer
 	// re-arms itself for it.
@@ -212,7 +221,7 @@ func (s *sessionLoop[T]) input(r Result[T], now time.Duration) bool {
 	return true
 }
 
-func (s *sessionLoop[T]) flush(now time.Duration) bool {
+func (s *sessionLoop[T, W, O]) flush(now time.Duration) bool {
 	s.wakeAt(0, now)
 	for ss := s.head; ss != nil; ss = ss.next {
 		s.ending = append(s.ending, ss)
@@ -224,23 +233,23 @@ func (s *sessionLoop[T]) flush(now time.Duration) bool {
 // held counts the Results still held: in the sessions being emitted (an
 // emitted one holds none, one cut short holds what it did not send) and in
 // the open ones.
-func (s *sessionLoop[T]) held() int {
+func (s *sessionLoop[T, W, O]) held() int {
 	n := 0
 	for _, ss := range s.ending {
-		n += len(ss.items)
+		n += s.h.held(&ss.w)
 	}
 	for ss := s.head; ss != nil; ss = ss.next {
-		n += len(ss.items)
+		n += s.h.held(&ss.w)
 	}
 	return n
 }
 
 // emitEnding emits the sessions in ending, for reason, decided when the
 // clock read now.
-func (s *sessionLoop[T]) emitEnding(reason string, now time.Duration) bool {
+func (s *sessionLoop[T, W, O]) emitEnding(reason string, now time.Duration) bool {
 	// Sessions with the same lastActivity end together; they go out in
 	// opening order, whatever order their items came in.
-	slices.SortStableFunc(s.ending, func(a, b *session[T]) int {
+	slices.SortStableFunc(s.ending, func(a, b *session[W]) int {
 		if c := cmp.Compare(a.last, b.last); c != 0 {
 			return c
 		}
@@ -251,13 +260,12 @@ func (s *sessionLoop[T]) emitEnding(reason string, now time.Duration) bool {
 			start: s.timer.base.Add(ss.start), end: s.timer.base.Add(deadlineAfter(ss.last, s.gap)),
 			typ: string(WindowTypeSession), size: time.Duration(0), gap: s.gapBox, key: ss.key,
 		}
-		n := len(ss.items)
-		if sent := emitWindow(s.lp, s.out, ss.items, &boxes); sent < n {
-			ss.items = ss.items[sent:]
+		n := s.h.held(&ss.w)
+		if !s.h.emit(&s.clockLoop, s.out, &ss.w, &boxes) {
 			return false
 		}
-		s.bufs.put(ss.items)
-		*ss = session[T]{}
+		s.h.release(&ss.w)
+		*ss = session[W]{}
 		s.spare = ss
 		s.rep.reportSince(EventEmit, reason, n, s.timer.base, now)
 	}

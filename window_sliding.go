@@ -52,9 +52,9 @@ func NewSlidingWindow[T any](size time.Duration, clock Clock) *SlidingWindow[T] 
 	return &SlidingWindow[T]{name: "sliding-window", clock: clock, size: size, slide: size}
 }
 
-// WithSlide sets the step between window starts and returns w. It panics if
-// slide <= 0. A Process call already running keeps the slide it started
-// with.
+// WithSlide sets the step between window starts and returns the
+// SlidingWindow. It panics if slide <= 0. A Process call already running
+// keeps the slide it started with.
 func (w *SlidingWindow[T]) WithSlide(slide time.Duration) *SlidingWindow[T] {
 	if slide <= 0 {
 		panic(fmt.Sprintf("streamz: SlidingWindow.WithSlide: slide must be positive, got %v", slide))
@@ -63,7 +63,7 @@ func (w *SlidingWindow[T]) WithSlide(slide time.Duration) *SlidingWindow[T] {
 	return w
 }
 
-// WithName sets the name returned by Name and returns w.
+// WithName sets the name returned by Name and returns the SlidingWindow.
 func (w *SlidingWindow[T]) WithName(name string) *SlidingWindow[T] {
 	w.name = name
 	return w
@@ -72,8 +72,9 @@ func (w *SlidingWindow[T]) WithName(name string) *SlidingWindow[T] {
 // Name returns the processor's name, "sliding-window" by default.
 func (w *SlidingWindow[T]) Name() string { return w.name }
 
-// WithObserver sets fn to be told what each later Process call does, and
-// returns w. Process reads it when called, so set it before.
+// WithObserver sets fn, an observer called as [Event] describes, to be told
+// what each later Process call does, and returns the SlidingWindow. Process
+// reads it when called, so set it before.
 //
 // A Process call reports, under its Name: EventEmit once per window sent,
 // with Reason ReasonWindowEnd (the clock reached its End) or ReasonClose
@@ -89,11 +90,6 @@ func (w *SlidingWindow[T]) Name() string { return w.name }
 // ends, with Count the Results held or being sent, which are lost (an item
 // held in several windows counts once per window); and EventClose last,
 // after every timer is done, just before the output is closed.
-//
-// fn runs synchronously on the processor's goroutine, one event at a time
-// and in the order things happen, so a slow fn slows the stream. A nil fn
-// means none, and costs nothing. A panic in fn is not recovered: like a
-// panic in any goroutine, it ends the program.
 func (w *SlidingWindow[T]) WithObserver(fn func(Event)) *SlidingWindow[T] {
 	w.observer = fn
 	return w
@@ -108,43 +104,47 @@ func (w *SlidingWindow[T]) WithObserver(fn func(Event)) *SlidingWindow[T] {
 // close the input and drain the output. Each call keeps its own state and
 // its own copy of size and slide.
 func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
-	size, slide := w.size, w.slide
-	rep := newEventReporter(w.observer, w.name, w.clock)
-	if slide == size {
-		return processGrid(ctx, w.clock, in, size, &slide, rep)
-	}
-	out := make(chan Result[T])
-	s := &slidingLoop[T]{out: out, size: size, slide: slide,
-		boxes: windowBoxes{typ: string(WindowTypeSliding), size: size, slide: slide}}
-	return startClocked(ctx, w.clock, rep, s, in, out)
+	return startWindows(ctx, w.spec(), &perResultHolder[T]{}, in)
 }
 
-// slidingLoop is the state of one SlidingWindow.Process call with slide !=
-// size. The timer is armed exactly while a window holds items, for the
-// earliest End.
-type slidingLoop[T any] struct {
+// Collect windows in as Process does and emits each window as one
+// WindowCollection when it ends: at exactly its End while the stream runs,
+// or at once when in closes, in order of End, then Start. See [Window] for
+// what it shares with Process. The output is unbuffered.
+func (w *SlidingWindow[T]) Collect(ctx context.Context, in <-chan Result[T]) <-chan Result[WindowCollection[T]] {
+	return startWindows(ctx, w.spec(), &collectHolder[T]{}, in)
+}
+
+func (w *SlidingWindow[T]) spec() windowSpec[T] {
+	return windowSpec[T]{name: w.name, clock: w.clock, observer: w.observer, typ: WindowTypeSliding, size: w.size, slide: w.slide}
+}
+
+// slidingLoop is the state of one Process call of a sliding window with
+// slide != size. The timer is armed exactly while a window is pending, for
+// the earliest End.
+type slidingLoop[T, W, O any] struct {
 	clockLoop
-	out         chan<- Result[T]
+	out         chan<- O
+	h           windowHolder[T, W, O]
 	size, slide time.Duration
 	boxes       windowBoxes
-	bufs        windowBuffers[T]
-	// open holds the windows with items, by ascending k, so by ascending
-	// End and Start: an item joins the open windows and windows after
-	// them, and every window before the ones it joins has ended and gone
-	// out first (the time-first rule).
-	open     []slidingWin[T]
+	// open holds the pending windows, by ascending k, so by ascending End
+	// and Start: an item joins the open windows and windows after them,
+	// and every window before the ones it joins has ended and gone out
+	// first (the time-first rule).
+	open     []slidingWin[W]
 	anchor   time.Duration // F, since the timer's base
 	anchored bool
 }
 
-type slidingWin[T any] struct {
+type slidingWin[W any] struct {
 	start time.Duration // since the timer's base
-	items []Result[T]
+	w     W
 }
 
 // due emits, in order, every open window whose End now has reached, after
 // setting the timer for the next End, if any.
-func (s *slidingLoop[T]) due(now time.Duration) bool {
+func (s *slidingLoop[T, W, O]) due(now time.Duration) bool {
 	n := 0
 	for n < len(s.open) && now >= deadlineAfter(s.open[n].start, s.size) {
 		n++
@@ -165,7 +165,7 @@ func (s *slidingLoop[T]) due(now time.Duration) bool {
 	return true
 }
 
-func (s *slidingLoop[T]) input(r Result[T], now time.Duration) bool {
+func (s *slidingLoop[T, W, O]) input(r Result[T], now time.Duration) bool {
 	if !s.anchored {
 		s.anchor, s.anchored = now, true
 	}
@@ -183,20 +183,21 @@ func (s *slidingLoop[T]) input(r Result[T], now time.Duration) bool {
 		return true
 	}
 	for i := range s.open {
-		s.open[i].items = append(s.open[i].items, r)
+		s.h.add(&s.open[i].w, r)
 	}
 	next := lo
 	if len(s.open) > 0 {
 		next = max(next, (s.open[len(s.open)-1].start-s.anchor)/s.slide+1)
 	}
 	for k := next; k <= hi; k++ {
-		s.open = append(s.open, slidingWin[T]{start: s.anchor + k*s.slide, items: append(s.bufs.get(), r)})
+		s.open = append(s.open, slidingWin[W]{start: s.anchor + k*s.slide, w: s.h.open()})
+		s.h.add(&s.open[len(s.open)-1].w, r)
 	}
 	s.wakeAt(deadlineAfter(s.open[0].start, s.size), now)
 	return true
 }
 
-func (s *slidingLoop[T]) flush(now time.Duration) bool {
+func (s *slidingLoop[T, W, O]) flush(now time.Duration) bool {
 	s.wakeAt(0, now)
 	for i := range s.open {
 		if !s.emit(&s.open[i], ReasonClose, now) {
@@ -208,24 +209,22 @@ func (s *slidingLoop[T]) flush(now time.Duration) bool {
 
 // held counts the Results still held: emitted windows hold none, and a
 // window cut short holds what it did not send.
-func (s *slidingLoop[T]) held() int {
+func (s *slidingLoop[T, W, O]) held() int {
 	n := 0
 	for i := range s.open {
-		n += len(s.open[i].items)
+		n += s.h.held(&s.open[i].w)
 	}
 	return n
 }
 
 // emit sends win, which went out for reason when the clock read now.
-func (s *slidingLoop[T]) emit(win *slidingWin[T], reason string, now time.Duration) bool {
+func (s *slidingLoop[T, W, O]) emit(win *slidingWin[W], reason string, now time.Duration) bool {
 	s.boxes.start, s.boxes.end = s.timer.base.Add(win.start), s.timer.base.Add(deadlineAfter(win.start, s.size))
-	n := len(win.items)
-	if sent := emitWindow(s.lp, s.out, win.items, &s.boxes); sent < n {
-		win.items = win.items[sent:]
+	n := s.h.held(&win.w)
+	if !s.h.emit(&s.clockLoop, s.out, &win.w, &s.boxes) {
 		return false
 	}
-	s.bufs.put(win.items)
-	win.items = nil
+	s.h.release(&win.w)
 	s.rep.reportSince(EventEmit, reason, n, s.timer.base, now)
 	return true
 }

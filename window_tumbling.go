@@ -3,7 +3,6 @@ package streamz
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -40,7 +39,7 @@ func NewTumblingWindow[T any](size time.Duration, clock Clock) *TumblingWindow[T
 	return &TumblingWindow[T]{name: "tumbling-window", clock: clock, size: size}
 }
 
-// WithName sets the name returned by Name and returns w.
+// WithName sets the name returned by Name and returns the TumblingWindow.
 func (w *TumblingWindow[T]) WithName(name string) *TumblingWindow[T] {
 	w.name = name
 	return w
@@ -49,8 +48,9 @@ func (w *TumblingWindow[T]) WithName(name string) *TumblingWindow[T] {
 // Name returns the processor's name, "tumbling-window" by default.
 func (w *TumblingWindow[T]) Name() string { return w.name }
 
-// WithObserver sets fn to be told what each later Process call does, and
-// returns w. Process reads it when called, so set it before.
+// WithObserver sets fn, an observer called as [Event] describes, to be told
+// what each later Process call does, and returns the TumblingWindow. Process
+// reads it when called, so set it before.
 //
 // A Process call reports, under its Name: EventEmit once per window sent,
 // with Reason ReasonWindowEnd (the clock reached its End) or ReasonClose
@@ -63,11 +63,6 @@ func (w *TumblingWindow[T]) Name() string { return w.name }
 // EventCancel when ctx ends, with Count the Results held or being sent,
 // which are lost; and EventClose last, after every timer is done, just
 // before the output is closed.
-//
-// fn runs synchronously on the processor's goroutine, one event at a time
-// and in the order things happen, so a slow fn slows the stream. A nil fn
-// means none, and costs nothing. A panic in fn is not recovered: like a
-// panic in any goroutine, it ends the program.
 func (w *TumblingWindow[T]) WithObserver(fn func(Event)) *TumblingWindow[T] {
 	w.observer = fn
 	return w
@@ -82,75 +77,75 @@ func (w *TumblingWindow[T]) WithObserver(fn func(Event)) *TumblingWindow[T] {
 // current window, even if nobody is reading; to get the last window, close
 // the input and drain the output. Each call keeps its own state.
 func (w *TumblingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
-	return processGrid(ctx, w.clock, in, w.size, nil, newEventReporter(w.observer, w.name, w.clock))
+	return startWindows(ctx, w.spec(), &perResultHolder[T]{}, in)
 }
 
-// processGrid runs a tumbling window of size: TumblingWindow, and
-// SlidingWindow when slide == size, which passes its slide to be written
-// as window_slide with type "sliding". rep is the call's observer, nil for
-// none.
-func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], size time.Duration, slide *time.Duration, rep *eventReporter) <-chan Result[T] {
-	out := make(chan Result[T])
-	s := &gridLoop[T]{out: out, size: size, boxes: windowBoxes{typ: string(WindowTypeTumbling), size: size}}
-	if slide != nil {
-		s.boxes.typ, s.boxes.slide = string(WindowTypeSliding), *slide
-	}
-	// The anchor, the timer's base, is read before Process returns, so
-	// that a test that moves the clock right after Process sees the grid
-	// it expects.
-	return startClocked(ctx, clock, rep, s, in, out)
+// Collect windows in as Process does and emits each window as one
+// WindowCollection when it ends: at exactly its End while the stream runs,
+// or at once when in closes. See [Window] for what it shares with
+// Process. The output is unbuffered.
+func (w *TumblingWindow[T]) Collect(ctx context.Context, in <-chan Result[T]) <-chan Result[WindowCollection[T]] {
+	return startWindows(ctx, w.spec(), &collectHolder[T]{}, in)
 }
 
-// gridLoop is the state of one processGrid call. The timer is armed
-// exactly while the current window holds items, for its End.
-type gridLoop[T any] struct {
+func (w *TumblingWindow[T]) spec() windowSpec[T] {
+	return windowSpec[T]{name: w.name, clock: w.clock, observer: w.observer, typ: WindowTypeTumbling, size: w.size}
+}
+
+// gridLoop is the state of one Process call of a tumbling window, or of a
+// sliding one whose slide is its size. The timer is armed exactly while
+// the current window is pending, for its End.
+type gridLoop[T, W, O any] struct {
 	clockLoop
-	out   chan<- Result[T]
+	out   chan<- O
+	h     windowHolder[T, W, O]
 	size  time.Duration
 	boxes windowBoxes
-	items []Result[T]
+	// cur is the current window, pending while open is set: it has
+	// received an item.
+	cur  W
+	open bool
 	// The current window's Start and End, since the timer's base. End is
 	// kept apart from Start + size because it saturates.
 	start, end time.Duration
 }
 
-func (s *gridLoop[T]) due(now time.Duration) bool { return s.emit(ReasonWindowEnd, now) }
+func (s *gridLoop[T, W, O]) due(now time.Duration) bool { return s.emit(ReasonWindowEnd, now) }
 
-func (s *gridLoop[T]) input(r Result[T], now time.Duration) bool {
-	if len(s.items) == 0 {
+func (s *gridLoop[T, W, O]) input(r Result[T], now time.Duration) bool {
+	if !s.open {
 		s.start = now / s.size * s.size
 		s.end = deadlineAfter(s.start, s.size)
 		s.wakeAt(s.end, now)
+		s.cur, s.open = s.h.open(), true
 	}
-	if len(s.items) == cap(s.items) {
-		// Double, where append grows a long slice by a quarter: a long
-		// window then copies what it holds about once instead of about
-		// four times, and the buffer is kept for the next window anyway.
-		s.items = slices.Grow(s.items, len(s.items)+1)
-	}
-	s.items = append(s.items, r)
+	s.h.add(&s.cur, r)
 	return true
 }
 
-func (s *gridLoop[T]) flush(now time.Duration) bool {
-	return len(s.items) == 0 || s.emit(ReasonClose, now)
+func (s *gridLoop[T, W, O]) flush(now time.Duration) bool {
+	return !s.open || s.emit(ReasonClose, now)
 }
 
-func (s *gridLoop[T]) held() int { return len(s.items) }
+func (s *gridLoop[T, W, O]) held() int {
+	if !s.open {
+		return 0
+	}
+	return s.h.held(&s.cur)
+}
 
 // emit sends the current window, which went out for reason when the clock
 // read now. A window cut short by the end of ctx keeps what it did not
 // send, for the cancel's count.
-func (s *gridLoop[T]) emit(reason string, now time.Duration) bool {
+func (s *gridLoop[T, W, O]) emit(reason string, now time.Duration) bool {
 	s.boxes.start, s.boxes.end = s.timer.base.Add(s.start), s.timer.base.Add(s.end)
 	s.wakeAt(0, now)
-	n := len(s.items)
-	if sent := emitWindow(s.lp, s.out, s.items, &s.boxes); sent < n {
-		s.items = s.items[sent:]
+	n := s.h.held(&s.cur)
+	if !s.h.emit(&s.clockLoop, s.out, &s.cur, &s.boxes) {
 		return false
 	}
-	clear(s.items)
-	s.items = s.items[:0]
+	s.h.release(&s.cur)
+	s.open = false
 	s.rep.reportSince(EventEmit, reason, n, s.timer.base, now)
 	return true
 }

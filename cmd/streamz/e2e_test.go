@@ -158,6 +158,9 @@ func TestBinaryStatus(t *testing.T) {
 		{[]string{"bogus"}, 2, "", `unknown command "bogus"`},
 		{[]string{"throttle", "soon"}, 2, "", "bad DURATION"},
 		{[]string{"batch", "-size", "0"}, 2, "", "bad -size 0"},
+		{[]string{"throttle", "-1s"}, 2, "", "bad DURATION -1s: must not be negative"},
+		{[]string{"help", "batch"}, 0, "Usage: streamz batch", ""},
+		{[]string{"-version"}, 0, "streamz ", ""},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			cmd := binaryCommand(t, tc.args...)
@@ -179,8 +182,7 @@ func TestBinaryStatus(t *testing.T) {
 			if tc.stderr == "" {
 				assert.Empty(t, stderr.String())
 			} else {
-				assert.Contains(t, stderr.String(), tc.stderr)
-				assert.Contains(t, stderr.String(), "Usage:")
+				assertUsageError(t, stderr.String(), tc.args, tc.stderr)
 			}
 		})
 	}

@@ -106,6 +106,7 @@ func TestEdgeUsageErrors(t *testing.T) {
 	}{
 		{[]string{"debounce", "-max-wait", "-1s", "1s"}, "bad -max-wait -1s: must not be negative"},
 		{[]string{"debounce", "1s", "-max-wait", "-1s"}, "bad -max-wait -1s: must not be negative"},
+		{[]string{"debounce", "-max-wait=-1s", "1s"}, "bad -max-wait -1s: must not be negative"},
 		{[]string{"debounce", "-max-wait", "2", "1s"}, `invalid value "2" for flag -max-wait`},
 		{[]string{"debounce", "1s", "-max-wait"}, "flag needs an argument: -max-wait"},
 		{[]string{"throttle", "-leading", "1s"}, "flag provided but not defined: -leading"},
@@ -119,8 +120,7 @@ func TestEdgeUsageErrors(t *testing.T) {
 			code := run(t.Context(), tc.args, strings.NewReader("a\n"), &stdout, &stderr, streamz.RealClock)
 			assert.Equal(t, 2, code)
 			assert.Empty(t, stdout.String())
-			assert.Contains(t, stderr.String(), tc.msg)
-			assert.Contains(t, stderr.String(), "Usage: streamz "+tc.args[0])
+			assertUsageError(t, stderr.String(), tc.args, tc.msg)
 		})
 	}
 }

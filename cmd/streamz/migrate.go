@@ -67,7 +67,7 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	if fs.NArg() == 0 {
-		return c.fail(fs, stderr, "missing PATH")
+		return c.fail(stderr, "missing PATH")
 	}
 	status := exitOK
 	fail := func(err error) {

@@ -267,12 +267,12 @@ func TestMigrateExitStatus(t *testing.T) {
 		status, stdout, stderr := migrateIn(t, t.TempDir())
 		assert.Equal(t, exitUsage, status)
 		assert.Empty(t, stdout)
-		assert.True(t, strings.HasPrefix(stderr, "streamz migrate: missing PATH\n\nUsage: streamz migrate [-l] [-w] PATH ..."), stderr)
+		assertUsageError(t, stderr, []string{"migrate"}, "missing PATH")
 	})
 	t.Run("a bad flag", func(t *testing.T) {
 		status, _, stderr := migrateIn(t, t.TempDir(), "-d", ".")
 		assert.Equal(t, exitUsage, status)
-		assert.Contains(t, stderr, "flag provided but not defined: -d")
+		assertUsageError(t, stderr, []string{"migrate"}, "flag provided but not defined: -d")
 	})
 	t.Run("-h", func(t *testing.T) {
 		status, stdout, stderr := migrateIn(t, t.TempDir(), "-h")

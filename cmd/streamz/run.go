@@ -9,7 +9,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zoobzio/streamz"
 )
@@ -25,12 +29,16 @@ const usageText = `streamz: time-based line filters for shell pipelines.
 
 Usage:
   streamz [-v] <command> [flags] [arguments]
-  streamz <command> -h
+  streamz <command> -h      (or: streamz help <command>)
+  streamz -version
 
   -v  also write what the processor does to stderr, one line per event:
       each line written or dropped and why, a held line replaced by a newer
-      one, its timer's life, the end of the run. For example:
+      one, its timer's life, the end of the run. It may also follow the
+      command. For example:
       level=INFO msg=streamz processor=throttle kind=drop reason=cooldown count=1 at=...
+  -version
+      print the version streamz was built from, and the Go version.
 
 Commands:
   demo
@@ -54,8 +62,15 @@ Commands:
 
   batch [-size N] [-latency DURATION] [-sep STRING | -json]
       Group lines and write each group as one line: when it holds N lines,
-      or DURATION after its first line, whichever comes first.
+      or DURATION after its first line, whichever comes first. With -json,
+      a byte that is not valid UTF-8 is written as U+FFFD.
       example: tail -f app.log | streamz batch -size 500 -latency 2s
+
+  count DURATION
+      Count lines in back-to-back windows of DURATION, and write each
+      window's start and count as soon as the window ends; a window with
+      no lines writes nothing.
+      example: tail -f access.log | streamz count 10s
 
   migrate [-l] [-w] PATH ...
       Rewrite Go files from github.com/zoobzio/clockz's clock to streamz's
@@ -74,10 +89,10 @@ batch is written before exit (after a signal, if stdout takes it within
 
 DURATION is a Go duration such as 300ms, 1.5s or 2m. A zero DURATION turns
 the delay off (throttle and debounce pass every line; batch goes by size
-only). A negative DURATION is an error.
+only); count needs a positive one. A negative DURATION is an error.
 
 Exit status: 0 success, also after SIGINT or SIGTERM; 1 read or write
-error; 2 usage error.
+error; 2 usage error, reported in one line on stderr.
 `
 
 // run is the whole command without the process around it: main gives it
@@ -90,32 +105,71 @@ error; 2 usage error.
 // their own, so that the library's flush at end of input, not its cancel,
 // decides what happens to the pending item.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock) int {
-	// observe is the processors' observer: none, unless -v.
-	var observe func(streamz.Event)
+	// -v before the command; each command also takes it after.
+	verbose := false
 	if len(args) > 0 && (args[0] == "-v" || args[0] == "--v") {
-		observe = verboseObserver(stderr)
+		verbose = true
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		fmt.Fprint(stderr, "streamz: no command given\n\n", usageText)
-		return exitUsage
+		return usageError(stderr, "streamz", "no command given", "streamz -h")
 	}
 	name, args := args[0], args[1:]
 	switch name {
-	case "-h", "-help", "--help", "help":
+	case "-h", "-help", "--help":
 		fmt.Fprint(stdout, usageText)
 		return exitOK
+	case "help":
+		return runHelp(ctx, args, stdin, stdout, stderr, clock)
+	case "-version", "--version":
+		fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
+		return exitOK
 	case "demo":
-		return runDemo(ctx, args, stdout, stderr, clock, observe)
+		return runDemo(ctx, args, stdout, stderr, clock, verbose)
 	case "throttle", "debounce":
-		return runTimed(ctx, name, args, stdin, stdout, stderr, clock, observe)
+		return runTimed(ctx, name, args, stdin, stdout, stderr, clock, verbose)
 	case "batch":
-		return runBatch(ctx, args, stdin, stdout, stderr, clock, observe)
+		return runBatch(ctx, args, stdin, stdout, stderr, clock, verbose)
+	case "count":
+		return runCount(ctx, args, stdin, stdout, stderr, clock, verbose)
 	case "migrate":
 		return runMigrate(args, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "streamz: unknown command %q\n\n%s", name, usageText)
+	return usageError(stderr, "streamz", fmt.Sprintf("unknown command %q", name), "streamz -h")
+}
+
+// usageError reports a usage error as one line on stderr, prefixed by who,
+// followed by where to read the usage, and returns the usage status.
+func usageError(stderr io.Writer, who, msg, help string) int {
+	fmt.Fprintf(stderr, "%s: %s\nRun '%s' for usage.\n", who, msg, help)
 	return exitUsage
+}
+
+// runHelp prints the usage, or with a command, that command's usage, as
+// "streamz CMD -h" does.
+func runHelp(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock) int {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	case len(args) > 1:
+		return usageError(stderr, "streamz help", fmt.Sprintf("unexpected argument %q after the command", args[1]), "streamz -h")
+	}
+	if _, ok := commands[args[0]]; !ok {
+		return usageError(stderr, "streamz help", fmt.Sprintf("unknown command %q", args[0]), "streamz -h")
+	}
+	return run(ctx, []string{args[0], "-h"}, stdin, stdout, stderr, clock)
+}
+
+// versionLine returns what -version prints: the version of the module
+// streamz was built from, as the go command stamped it ("(devel)" when it
+// had none to stamp), and the Go version.
+func versionLine(info *debug.BuildInfo, ok bool) string {
+	v := "(unknown)"
+	if ok && info.Main.Version != "" {
+		v = info.Main.Version
+	}
+	return "streamz " + v + " " + runtime.Version()
 }
 
 // verboseObserver returns the observer of -v: one slog text line per event
@@ -142,10 +196,23 @@ type command struct {
 	example  string
 }
 
+// verboseFlag defines -v on fs, for the commands, which take it after
+// their name as well as before.
+func verboseFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("v", false, "also write what the processor does to stderr, one line per event\n(as \"streamz -v\" does)")
+}
+
+// observer returns the processors' observer: none, unless -v.
+func observer(verbose bool, stderr io.Writer) func(streamz.Event) {
+	if !verbose {
+		return nil
+	}
+	return verboseObserver(stderr)
+}
+
 // parse parses args with fs. It returns ok=false and the exit status when
 // the command must stop there: after -h, which prints the usage on stdout
-// and succeeds, or after a bad flag, which prints the error and the usage on
-// stderr.
+// and succeeds, or after a bad flag, which reports a usage error.
 func (c command) parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (ok bool, status int) {
 	// The FlagSet prints nothing itself, so that -h can go to stdout and
 	// errors to stderr.
@@ -157,16 +224,14 @@ func (c command) parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer
 		return false, exitOK
 	}
 	if err != nil {
-		return false, c.fail(fs, stderr, err.Error())
+		return false, c.fail(stderr, err.Error())
 	}
 	return true, exitOK
 }
 
-// fail prints msg and the usage on stderr and returns the usage status.
-func (c command) fail(fs *flag.FlagSet, stderr io.Writer, msg string) int {
-	fmt.Fprintf(stderr, "streamz %s: %s\n\n", c.name, msg)
-	c.usage(fs, stderr)
-	return exitUsage
+// fail reports the usage error msg and returns the usage status.
+func (c command) fail(stderr io.Writer, msg string) int {
+	return usageError(stderr, "streamz "+c.name, msg, "streamz "+c.name+" -h")
 }
 
 func (c command) usage(fs *flag.FlagSet, w io.Writer) {
@@ -221,19 +286,21 @@ var commands = map[string]command{
 		about:    "Groups lines into batches and writes each batch as one line: its lines\njoined by -sep, or a JSON array of strings with -json. A batch is written\nwhen it holds -size lines, or -latency after its first line arrived,\nwhichever comes first. At the end of input, or on SIGINT or SIGTERM, the\npartial batch is written at once.",
 		example:  "tail -f app.log | streamz batch -size 500 -latency 2s",
 	},
+	"count":   countCommand,
 	"migrate": migrateCommand,
 }
 
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock streamz.Clock, observe func(streamz.Event)) int {
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock streamz.Clock, verbose bool) int {
 	c := commands["demo"]
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	v := verboseFlag(fs)
 	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if fs.NArg() > 0 {
-		return c.fail(fs, stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+		return c.fail(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
-	if err := demo(ctx, clock, stdout, observe); err != nil {
+	if err := demo(ctx, clock, stdout, observer(verbose || *v, stderr)); err != nil {
 		fmt.Fprintf(stderr, "streamz demo: %v\n", err)
 		return exitIO
 	}
@@ -242,9 +309,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock
 
 // runTimed runs throttle or debounce, which take a single duration and
 // their edge options.
-func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, observe func(streamz.Event)) int {
+func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, verbose bool) int {
 	c := commands[name]
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	v := verboseFlag(fs)
 	var trailing, leading *bool
 	var maxWait *time.Duration
 	if name == "throttle" {
@@ -253,11 +321,16 @@ func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, 
 		leading = fs.Bool("leading", false, "also write the first line of each burst at once")
 		maxWait = fs.Duration("max-wait", 0, "while lines keep coming, write the held line at least once per\n`DURATION`; 0 means no limit, and less than the debounce DURATION\ncounts as it")
 	}
+	// The flag package would take a negative DURATION, such as -1s, for an
+	// undefined flag.
+	if d, ok := negativeDuration(fs, args); ok {
+		return c.fail(stderr, fmt.Sprintf("bad DURATION %v: must not be negative", d))
+	}
 	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if fs.NArg() == 0 {
-		return c.fail(fs, stderr, "missing DURATION")
+		return c.fail(stderr, "missing DURATION")
 	}
 	arg := fs.Arg(0)
 	// The flag package stops at the first argument that is not a flag;
@@ -266,19 +339,20 @@ func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, 
 		return status
 	}
 	if fs.NArg() > 0 {
-		return c.fail(fs, stderr, fmt.Sprintf("unexpected argument %q after DURATION", fs.Arg(0)))
+		return c.fail(stderr, fmt.Sprintf("unexpected argument %q after DURATION", fs.Arg(0)))
 	}
 	d, err := time.ParseDuration(arg)
 	if err != nil {
-		return c.fail(fs, stderr, fmt.Sprintf("bad DURATION: %v", err))
+		return c.fail(stderr, fmt.Sprintf("bad DURATION: %v", err))
 	}
 	if d < 0 {
-		return c.fail(fs, stderr, fmt.Sprintf("bad DURATION %v: must not be negative", d))
+		return c.fail(stderr, fmt.Sprintf("bad DURATION %v: must not be negative", d))
 	}
 	if maxWait != nil && *maxWait < 0 {
-		return c.fail(fs, stderr, fmt.Sprintf("bad -max-wait %v: must not be negative", *maxWait))
+		return c.fail(stderr, fmt.Sprintf("bad -max-wait %v: must not be negative", *maxWait))
 	}
 
+	observe := observer(verbose || *v, stderr)
 	var process func(context.Context, <-chan streamz.Result[string]) <-chan streamz.Result[string]
 	if name == "throttle" {
 		process = streamz.NewThrottle[string](d, clock).WithTrailing(*trailing).WithObserver(observe).Process
@@ -291,29 +365,30 @@ func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, 
 	})
 }
 
-func runBatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, observe func(streamz.Event)) int {
+func runBatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, verbose bool) int {
 	c := commands["batch"]
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
+	v := verboseFlag(fs)
 	size := fs.Int("size", 100, "write a batch once it holds `N` lines; at least 1")
 	latency := fs.Duration("latency", time.Second, "write a batch once this `DURATION` has passed since its first line;\n0 means by size only")
 	sep := fs.String("sep", "\t", "join a batch's lines with `STRING`, taken literally")
-	asJSON := fs.Bool("json", false, "write each batch as a JSON array of strings")
+	asJSON := fs.Bool("json", false, "write each batch as a JSON array of strings, in which a byte that\nis not valid UTF-8 is written as U+FFFD, the replacement character")
 	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
 		return status
 	}
 	if fs.NArg() > 0 {
-		return c.fail(fs, stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+		return c.fail(stderr, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
 	if *size < 1 {
-		return c.fail(fs, stderr, fmt.Sprintf("bad -size %d: must be at least 1", *size))
+		return c.fail(stderr, fmt.Sprintf("bad -size %d: must be at least 1", *size))
 	}
 	if *latency < 0 {
-		return c.fail(fs, stderr, fmt.Sprintf("bad -latency %v: must not be negative", *latency))
+		return c.fail(stderr, fmt.Sprintf("bad -latency %v: must not be negative", *latency))
 	}
 	sepSet := false
 	fs.Visit(func(f *flag.Flag) { sepSet = sepSet || f.Name == "sep" })
 	if sepSet && *asJSON {
-		return c.fail(fs, stderr, "-sep and -json cannot be used together")
+		return c.fail(stderr, "-sep and -json cannot be used together")
 	}
 
 	write := func(w *bufio.Writer, batch []string) error {
@@ -327,13 +402,61 @@ func runBatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	if *asJSON {
 		write = func(w *bufio.Writer, batch []string) error {
+			for i, line := range batch {
+				batch[i] = validUTF8(line)
+			}
 			enc := json.NewEncoder(w) // Encode ends the array with "\n"
 			enc.SetEscapeHTML(false)
 			return enc.Encode(batch)
 		}
 	}
-	b := streamz.NewBatcher[string](streamz.BatchConfig{MaxSize: *size, MaxLatency: *latency}, clock).WithObserver(observe)
+	b := streamz.NewBatcher[string](streamz.BatchConfig{MaxSize: *size, MaxLatency: *latency}, clock).WithObserver(observer(verbose || *v, stderr))
 	return filter(ctx, stdin, stdout, stderr, clock, "batch", b.Process, write)
+}
+
+// validUTF8 returns s with each byte that is not part of valid UTF-8
+// replaced by U+FFFD. encoding/json replaces such bytes too, but writes the
+// replacement as the escape \ufffd or as the character itself depending
+// on how it was built, and a U+FFFD that was in the input as the character:
+// replacing them first gives one spelling, the character, always.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s { // an invalid byte reads as one utf8.RuneError
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// negativeDuration returns the first argument that is a negative duration
+// where the flag package would look for a flag: not the value of a flag
+// such as -max-wait, nor after "--".
+func negativeDuration(fs *flag.FlagSet, args []string) (time.Duration, bool) {
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			break
+		}
+		if !strings.HasPrefix(arg, "-") {
+			continue
+		}
+		if d, err := time.ParseDuration(arg); err == nil && d < 0 {
+			return d, true
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if f := fs.Lookup(name); f != nil && !hasValue && !isBoolFlag(f) {
+			i++ // the flag's value
+		}
+	}
+	return 0, false
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // shutdownGrace is how long, after SIGINT or SIGTERM, the processors may

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -389,6 +391,8 @@ func TestUsageErrors(t *testing.T) {
 		{nil, "no command given"},
 		{[]string{"bogus"}, `unknown command "bogus"`},
 		{[]string{"-x"}, `unknown command "-x"`},
+		{[]string{"help", "bogus"}, `unknown command "bogus"`},
+		{[]string{"help", "throttle", "1s"}, `unexpected argument "1s" after the command`},
 		{[]string{"throttle"}, "missing DURATION"},
 		{[]string{"debounce"}, "missing DURATION"},
 		{[]string{"throttle", "1s", "2s"}, `unexpected argument "2s"`},
@@ -413,10 +417,117 @@ func TestUsageErrors(t *testing.T) {
 			code := run(t.Context(), tc.args, strings.NewReader("a\n"), &stdout, &stderr, streamz.RealClock)
 			assert.Equal(t, 2, code)
 			assert.Empty(t, stdout.String())
-			assert.Contains(t, stderr.String(), tc.msg)
-			assert.Contains(t, stderr.String(), "Usage:")
+			assertUsageError(t, stderr.String(), tc.args, tc.msg)
 		})
 	}
+}
+
+// assertUsageError checks that stderr reports a usage error of the command
+// run with args as two lines: what is wrong, in one line that contains msg
+// and begins with who is speaking, and where to read the usage: the
+// command's -h, or streamz's for an unknown or missing command.
+func assertUsageError(t *testing.T, stderr string, args []string, msg string) {
+	t.Helper()
+	who, help := "streamz", "streamz -h"
+	if len(args) > 0 && args[0] == "-v" {
+		args = args[1:]
+	}
+	if len(args) > 0 {
+		if _, ok := commands[args[0]]; ok {
+			who, help = "streamz "+args[0], "streamz "+args[0]+" -h"
+		} else if args[0] == "help" {
+			who = "streamz help"
+		}
+	}
+	lines := strings.SplitAfter(stderr, "\n")
+	if !assert.Len(t, lines, 3, "two lines and nothing after the last newline:\n%s", stderr) {
+		return
+	}
+	assert.True(t, strings.HasPrefix(lines[0], who+": "), "first line %q does not begin with %q", lines[0], who+": ")
+	assert.Contains(t, lines[0], msg)
+	assert.Equal(t, "Run '"+help+"' for usage.\n", lines[1])
+}
+
+// A negative DURATION where the flag package looks for flags is reported
+// as one, not as an undefined flag; the value of -max-wait stays its own.
+func TestNegativeDuration(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"throttle", "-1s"}, "bad DURATION -1s: must not be negative"},
+		{[]string{"debounce", "-300ms"}, "bad DURATION -300ms: must not be negative"},
+		{[]string{"throttle", "-trailing", "-1h30m"}, "bad DURATION -1h30m0s: must not be negative"},
+		{[]string{"throttle", "-1s", "-trailing"}, "bad DURATION -1s: must not be negative"},
+		{[]string{"debounce", "-leading", "-v", "-1s"}, "bad DURATION -1s: must not be negative"},
+		{[]string{"debounce", "-max-wait", "1s", "-1s"}, "bad DURATION -1s: must not be negative"},
+		{[]string{"debounce", "-max-wait", "-1s", "1s"}, "bad -max-wait -1s: must not be negative"},
+		{[]string{"debounce", "--max-wait", "-1s", "1s"}, "bad -max-wait -1s: must not be negative"},
+		{[]string{"-v", "throttle", "-1s"}, "bad DURATION -1s: must not be negative"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(t.Context(), tc.args, strings.NewReader("a\n"), &stdout, &stderr, streamz.RealClock)
+			assert.Equal(t, exitUsage, code)
+			assert.Empty(t, stdout.String())
+			assertUsageError(t, stderr.String(), tc.args, tc.msg)
+		})
+	}
+}
+
+// "streamz help CMD" prints what "streamz CMD -h" prints, on stdout.
+func TestHelpCommand(t *testing.T) {
+	for name := range commands {
+		t.Run(name, func(t *testing.T) {
+			var want, got, stderr bytes.Buffer
+			require.Equal(t, exitOK, run(t.Context(), []string{name, "-h"}, strings.NewReader(""), &want, &stderr, streamz.RealClock))
+			assert.Equal(t, exitOK, run(t.Context(), []string{"help", name}, strings.NewReader(""), &got, &stderr, streamz.RealClock))
+			assert.Equal(t, want.String(), got.String())
+			assert.Contains(t, got.String(), "Usage: streamz "+name)
+			assert.Empty(t, stderr.String())
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"-version", "--version"} {
+		t.Run(arg, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(t.Context(), []string{arg}, strings.NewReader(""), &stdout, &stderr, streamz.RealClock)
+			assert.Equal(t, exitOK, code)
+			assert.Empty(t, stderr.String())
+			assert.Regexp(t, `^streamz \S+ go\S*\n$`, stdout.String())
+		})
+	}
+	assert.Equal(t, "streamz v1.2.3 "+runtime.Version(), versionLine(&debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}}, true))
+	assert.Equal(t, "streamz (devel) "+runtime.Version(), versionLine(&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, true))
+	assert.Equal(t, "streamz (unknown) "+runtime.Version(), versionLine(nil, false))
+}
+
+// batch -json writes each byte that is not valid UTF-8 as U+FFFD, and
+// spells every U+FFFD the same way, as the character, whether it was a bad
+// byte or in the input; without -json, lines pass byte for byte.
+func TestBatchJSONInvalidUTF8(t *testing.T) {
+	input := "a\xffb\n\xef\xbf\xbd\n\xe2\x82\nok \xe2\x82\xac\n"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"batch", "-size", "4", "-json"}, "[\"a\ufffdb\",\"\ufffd\",\"\ufffd\ufffd\",\"ok €\"]\n"},
+		{[]string{"batch", "-size", "4", "-sep", "|"}, "a\xffb|\xef\xbf\xbd|\xe2\x82|ok \xe2\x82\xac\n"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				code := run(t.Context(), tc.args, strings.NewReader(input), &stdout, &stderr, streamz.RealClock)
+				assert.Equal(t, exitOK, code, stderr.String())
+				assert.Equal(t, tc.want, stdout.String())
+			})
+		})
+	}
+	var help bytes.Buffer
+	run(t.Context(), []string{"batch", "-h"}, strings.NewReader(""), &help, &help, streamz.RealClock)
+	assert.Contains(t, help.String(), "a byte that\n    \tis not valid UTF-8 is written as U+FFFD")
 }
 
 // TestSignalGrace: after a signal, what is pending is written if stdout

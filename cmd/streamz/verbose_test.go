@@ -124,16 +124,25 @@ func TestVerbose(t *testing.T) {
 		},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				start0 := time.Now()
-				s := start(t, streamz.RealClock, c.args...)
-				c.play(t, s)
-				assert.Equal(t, 0, s.exit())
-				assert.Equal(t, c.stdout, s.stdout.String())
-				assert.Equal(t, c.events, owRelative(t, s.stderr.String(), start0))
+		// -v may come before the command, right after it, or last.
+		rest := c.args[2:]
+		placements := map[string][]string{
+			"before":      c.args,
+			"after":       append([]string{c.args[1], c.args[0]}, rest...),
+			"after flags": append(append([]string{c.args[1]}, rest...), c.args[0]),
+		}
+		for where, args := range placements {
+			t.Run(c.name+"/"+where, func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					start0 := time.Now()
+					s := start(t, streamz.RealClock, args...)
+					c.play(t, s)
+					assert.Equal(t, 0, s.exit())
+					assert.Equal(t, c.stdout, s.stdout.String())
+					assert.Equal(t, c.events, owRelative(t, s.stderr.String(), start0))
+				})
 			})
-		})
+		}
 	}
 }
 
@@ -149,30 +158,41 @@ func TestVerboseUsage(t *testing.T) {
 	code = run(t.Context(), []string{"-v", "-h"}, strings.NewReader(""), &stdout, &stderr, streamz.RealClock)
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, stdout.String(), "streamz [-v] <command>")
+	assert.Contains(t, stdout.String(), "It may also follow the\n      command.")
 	assert.Empty(t, stderr.String())
+	for _, name := range []string{"demo", "throttle", "debounce", "batch"} {
+		stdout.Reset()
+		assert.Equal(t, exitOK, run(t.Context(), []string{name, "-h"}, strings.NewReader(""), &stdout, &stderr, streamz.RealClock))
+		assert.Contains(t, stdout.String(), "\n  -v\talso write what the processor does to stderr", name)
+	}
 }
 
-// The demo with -v: the same timeline on stdout, and every event of its
-// three processors on stderr, each run ending with close.
+// The demo with -v, before or after its name: the same timeline on stdout,
+// and every event of its three processors on stderr, each run ending with
+// close.
 func TestVerboseDemo(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var stdout bytes.Buffer
-		stderr := &syncBuffer{}
-		start0 := time.Now()
-		code := run(t.Context(), []string{"-v", "demo"}, strings.NewReader(""), &stdout, stderr, streamz.RealClock)
-		assert.Equal(t, 0, code)
-		assert.Equal(t, demoGolden, stdout.String())
-		lines := owRelative(t, stderr.String(), start0)
-		for _, want := range []string{
-			owLine("debounce", "emit", "deadline", 1, "600ms"),
-			owLine("debounce", "emit", "close", 1, "1.1s"),
-			owLine("debounce", "close", "", 0, "1.1s"),
-			owLine("throttle", "drop", "cooldown", 1, "1.35s"),
-			owLine("throttle", "close", "", 0, "1.95s"),
-			owLine("batcher", "emit", "latency", 2, "3s"),
-			owLine("batcher", "close", "", 0, "3.2s"),
-		} {
-			assert.Contains(t, lines, want)
-		}
-	})
+	for _, args := range [][]string{{"-v", "demo"}, {"demo", "-v"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var stdout bytes.Buffer
+				stderr := &syncBuffer{}
+				start0 := time.Now()
+				code := run(t.Context(), args, strings.NewReader(""), &stdout, stderr, streamz.RealClock)
+				assert.Equal(t, 0, code)
+				assert.Equal(t, demoGolden, stdout.String())
+				lines := owRelative(t, stderr.String(), start0)
+				for _, want := range []string{
+					owLine("debounce", "emit", "deadline", 1, "600ms"),
+					owLine("debounce", "emit", "close", 1, "1.1s"),
+					owLine("debounce", "close", "", 0, "1.1s"),
+					owLine("throttle", "drop", "cooldown", 1, "1.35s"),
+					owLine("throttle", "close", "", 0, "1.95s"),
+					owLine("batcher", "emit", "latency", 2, "3s"),
+					owLine("batcher", "close", "", 0, "3.2s"),
+				} {
+					assert.Contains(t, lines, want)
+				}
+			})
+		})
+	}
 }
