@@ -42,16 +42,21 @@ type Batcher[T any] struct {
 // NewBatcher returns a Batcher for config, timed by clock. A nil clock means
 // RealClock. It panics if config.MaxSize < 1 or config.MaxLatency < 0.
 func NewBatcher[T any](config BatchConfig, clock Clock) *Batcher[T] {
-	if config.MaxSize < 1 {
-		panic(fmt.Sprintf("streamz: NewBatcher: BatchConfig.MaxSize must be at least 1, got %d", config.MaxSize))
-	}
-	if config.MaxLatency < 0 {
-		panic(fmt.Sprintf("streamz: NewBatcher: BatchConfig.MaxLatency must not be negative, got %v", config.MaxLatency))
-	}
+	config.check("NewBatcher")
 	if clock == nil {
 		clock = RealClock
 	}
 	return &Batcher[T]{config: config, clock: clock}
+}
+
+// check panics, naming the constructor fn, if config cannot be run.
+func (config BatchConfig) check(fn string) {
+	if config.MaxSize < 1 {
+		panic(fmt.Sprintf("streamz: %s: BatchConfig.MaxSize must be at least 1, got %d", fn, config.MaxSize))
+	}
+	if config.MaxLatency < 0 {
+		panic(fmt.Sprintf("streamz: %s: BatchConfig.MaxLatency must not be negative, got %v", fn, config.MaxLatency))
+	}
 }
 
 // Name returns "batcher".

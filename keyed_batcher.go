@@ -2,7 +2,6 @@ package streamz
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -44,12 +43,7 @@ func NewKeyedBatcher[T any, K comparable](config BatchConfig, key func(T) K, clo
 	if key == nil {
 		panic("streamz: NewKeyedBatcher: key must not be nil")
 	}
-	if config.MaxSize < 1 {
-		panic(fmt.Sprintf("streamz: NewKeyedBatcher: BatchConfig.MaxSize must be at least 1, got %d", config.MaxSize))
-	}
-	if config.MaxLatency < 0 {
-		panic(fmt.Sprintf("streamz: NewKeyedBatcher: BatchConfig.MaxLatency must not be negative, got %v", config.MaxLatency))
-	}
+	config.check("NewKeyedBatcher")
 	if clock == nil {
 		clock = RealClock
 	}
