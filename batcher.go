@@ -42,16 +42,21 @@ type Batcher[T any] struct {
 // NewBatcher returns a Batcher for config, timed by clock. A nil clock means
 // RealClock. It panics if config.MaxSize < 1 or config.MaxLatency < 0.
 func NewBatcher[T any](config BatchConfig, clock Clock) *Batcher[T] {
-	if config.MaxSize < 1 {
-		panic(fmt.Sprintf("streamz: NewBatcher: BatchConfig.MaxSize must be at least 1, got %d", config.MaxSize))
-	}
-	if config.MaxLatency < 0 {
-		panic(fmt.Sprintf("streamz: NewBatcher: BatchConfig.MaxLatency must not be negative, got %v", config.MaxLatency))
-	}
+	config.check("NewBatcher")
 	if clock == nil {
 		clock = RealClock
 	}
 	return &Batcher[T]{config: config, clock: clock}
+}
+
+// check panics, naming the constructor fn, if config cannot be run.
+func (config BatchConfig) check(fn string) {
+	if config.MaxSize < 1 {
+		panic(fmt.Sprintf("streamz: %s: BatchConfig.MaxSize must be at least 1, got %d", fn, config.MaxSize))
+	}
+	if config.MaxLatency < 0 {
+		panic(fmt.Sprintf("streamz: %s: BatchConfig.MaxLatency must not be negative, got %v", fn, config.MaxLatency))
+	}
 }
 
 // Name returns "batcher".
@@ -87,105 +92,69 @@ func (b *Batcher[T]) WithObserver(fn func(Event)) *Batcher[T] {
 // its own state, so one Batcher can serve many streams.
 func (b *Batcher[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[[]T] {
 	out := make(chan Result[[]T])
-	lp := newLoop(ctx, "Batcher.Process", b.clock, in, out)
-	rep := newEventReporter(b.observer, b.Name(), b.clock)
-	go func() {
-		defer lp.exit()
-		defer close(out)
-		defer rep.report(EventClose, "", 0)
-		timer := newPeriodTimer(b.clock)
-		timer.rep = rep
-		defer timer.disarm()
+	s := &batchLoop[T]{out: out, maxSize: b.config.MaxSize, maxLatency: b.config.MaxLatency}
+	s.untimed = s.maxLatency == 0
+	return startClocked(ctx, "Batcher.Process", b.clock, newEventReporter(b.observer, b.Name(), b.clock), s, in, out)
+}
 
-		maxSize, maxLatency := b.config.MaxSize, b.config.MaxLatency
-		// batch gathers the current batch in a buffer reused from batch to
-		// batch; emit copies it out at its exact length, so each batch
-		// costs one allocation however its length varies.
-		var batch []T
-		var deadline time.Duration // since the timer's base
-		// cancelled reports that ctx ended with n items held or in flight.
-		cancelled := func(n int) { rep.report(EventCancel, "", n) }
-		// emit sends the batch, which went out for reason when the clock
-		// read now (noReading when MaxLatency is 0 and the loop reads no
-		// clock).
-		emit := func(reason string, now time.Duration) bool {
-			n := len(batch)
-			r := NewSuccess(append([]T(nil), batch...))
-			clear(batch) // drop references held by the reused buffer
-			batch = batch[:0]
-			timer.disarmAt(now)
-			if !send(lp, out, r) {
-				cancelled(n)
-				return false
-			}
-			rep.reportSince(EventEmit, reason, n, timer.base, now)
-			return true
-		}
-		// emitIfDue emits the batch if now has reached its deadline. It
-		// reports false if ctx ended during the send.
-		emitIfDue := func(now time.Duration) bool {
-			if len(batch) == 0 || maxLatency == 0 || now < deadline {
-				return true
-			}
-			return emit(ReasonLatency, now)
-		}
+// batchLoop is the state of one Batcher.Process call. The timer is armed
+// exactly while a batch is open and MaxLatency is set, for its deadline.
+type batchLoop[T any] struct {
+	clockLoop
+	out        chan<- Result[[]T]
+	maxSize    int
+	maxLatency time.Duration
+	batch      batchBuffer[T]
+}
 
-		for {
-			r, ok, gotEvent, stop := receive(lp, timer.events, in)
-			switch {
-			case stop:
-				cancelled(len(batch))
-				return
-			case gotEvent:
-				timer.taken()
-				if !emitIfDue(timer.now()) {
-					return
-				}
-			default:
-				if !ok {
-					// Time first here too, so that a batch whose deadline
-					// has come goes out for its latency, not for the close.
-					now := noReading
-					if maxLatency > 0 {
-						now = timer.now()
-						if !emitIfDue(now) {
-							return
-						}
-					}
-					if len(batch) > 0 {
-						emit(ReasonClose, now)
-					}
-					return
-				}
-				now := noReading
-				if maxLatency > 0 {
-					now = timer.now()
-					if !emitIfDue(now) {
-						return
-					}
-				}
-				if r.IsError() {
-					if !send(lp, out, batchError(r)) {
-						cancelled(len(batch) + 1)
-						return
-					}
-					continue
-				}
-				batch = append(batch, r.Value())
-				if len(batch) == maxSize {
-					if !emit(ReasonSize, now) {
-						return
-					}
-					continue
-				}
-				if len(batch) == 1 && maxLatency > 0 {
-					deadline = deadlineAfter(now, maxLatency)
-					timer.schedule(deadline, now)
-				}
-			}
-		}
-	}()
-	return out
+// batchBuffer gathers one batch, of a Batcher or of one key of a
+// KeyedBatcher, in a buffer reused from batch to batch; take copies it out
+// at its exact length, so each batch costs one allocation however its
+// length varies.
+type batchBuffer[T any] struct{ items []T }
+
+// take returns the batch and empties the buffer, dropping its references
+// so that the items can be collected once the receiver is done with them.
+func (b *batchBuffer[T]) take() []T {
+	batch := append([]T(nil), b.items...)
+	clear(b.items)
+	b.items = b.items[:0]
+	return batch
+}
+
+func (s *batchLoop[T]) due(now time.Duration) bool { return s.emit(ReasonLatency, now) }
+
+func (s *batchLoop[T]) input(r Result[T], now time.Duration) bool {
+	if r.IsError() {
+		return deliver(&s.clockLoop, s.out, batchError(r), 1)
+	}
+	s.batch.items = append(s.batch.items, r.Value())
+	if len(s.batch.items) == s.maxSize {
+		return s.emit(ReasonSize, now)
+	}
+	if len(s.batch.items) == 1 && s.maxLatency > 0 {
+		s.wakeAt(deadlineAfter(now, s.maxLatency), now)
+	}
+	return true
+}
+
+func (s *batchLoop[T]) flush(now time.Duration) bool {
+	return len(s.batch.items) == 0 || s.emit(ReasonClose, now)
+}
+
+func (s *batchLoop[T]) held() int { return len(s.batch.items) }
+
+// emit sends the batch, which went out for reason when the clock read now
+// (noReading when the loop is untimed).
+func (s *batchLoop[T]) emit(reason string, now time.Duration) bool {
+	n := len(s.batch.items)
+	r := NewSuccess(s.batch.take())
+	s.wakeAt(0, now)
+	if !deliver(&s.clockLoop, s.out, r, n) {
+		return false
+	}
+	s.rep.reportSince(EventEmit, reason, n, s.timer.base, now)
+	return true
 }
 
 // batchError carries a failed item, and its metadata, into the batch

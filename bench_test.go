@@ -1118,6 +1118,53 @@ func BenchmarkWindow(b *testing.B) {
 	})
 }
 
+// BenchmarkWindowLive: the live forms, one op per input item. A counting
+// fold sends nothing per item, so its budget is against the receive floor,
+// measured here, next to it, as well as in BenchmarkFloor.
+func BenchmarkWindowLive(b *testing.B) {
+	count := func(n int, _ Result[int]) int { return n + 1 }
+	counted := func(r Result[WindowValue[int]]) int { return r.Value().Value }
+	b.Run("floor-receive", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) { pump(b, buf, floorReceive, nil) })
+	})
+	// fold-count/hour: one window open for the whole run on RealClock,
+	// with its timer armed; its count goes out at close.
+	b.Run("fold-count/hour", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			fold := NewWindowFold(NewTumblingWindow[int](time.Hour, RealClock), nil, count)
+			p := pump(b, buf, fold.Process, counted)
+			if p.items != b.N {
+				b.Fatalf("counted %d, want %d", p.items, b.N)
+			}
+		})
+	})
+	// fold-count/100: windows of 100 items on the step clock, so the
+	// figure includes a window's open, end and send.
+	b.Run("fold-count/100", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			clk := winNewStepClock()
+			fold := NewWindowFold(NewTumblingWindow[int](100*clk.step, clk), nil, count)
+			p := pump(b, buf, fold.Process, counted)
+			if p.items != b.N {
+				b.Fatalf("counted %d, want %d", p.items, b.N)
+			}
+			perItem(b, float64(p.outputs), "results/item")
+		})
+	})
+	// collect/100: the same windows, each sent as one collection.
+	b.Run("collect/100", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			clk := winNewStepClock()
+			p := pump(b, buf, NewTumblingWindow[int](100*clk.step, clk).Collect,
+				func(r Result[WindowCollection[int]]) int { return r.Value().Count() })
+			if p.items != b.N {
+				b.Fatalf("collected %d, want %d", p.items, b.N)
+			}
+			perItem(b, float64(p.outputs), "results/item")
+		})
+	})
+}
+
 // BenchmarkWindowSessionScale opens scaleStreams sessions of one item each
 // on one Process call and measures the heap they hold once idle, with and
 // without their items (a Result[int] is 24 B, held in a slice of one).
@@ -1408,6 +1455,116 @@ func BenchmarkWindowObserved(b *testing.B) {
 			perItem(b, float64(events()), "events/item")
 		})
 	})
+}
+
+// ---------------------------------------------------------------------------
+// Keyed processors, each against its unkeyed counterpart in the same run.
+
+// keyedBenchKeys is the number of live keys of the many-keys cases.
+const keyedBenchKeys = 10_000
+
+// BenchmarkKeyed: one op is one input item. keys=1 gives every item the
+// same key; keys=10000 spreads them round-robin over keyedBenchKeys keys,
+// all live for the whole run (a pending item, a running cooldown, an open
+// batch). The unkeyed processor is the floor of each group.
+func BenchmarkKeyed(b *testing.B) {
+	one := func(int) int { return 0 }
+	many := func(v int) int { return v % keyedBenchKeys }
+	b.Run("debounce-coalesce", func(b *testing.B) {
+		check := func(b *testing.B, p pumped, want int) {
+			if p.outputs != want {
+				b.Fatalf("emitted %d, want %d", p.outputs, want)
+			}
+		}
+		b.Run("unkeyed", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				check(b, pump(b, buf, NewDebounce[int](time.Hour, RealClock).Process, nil), 1)
+			})
+		})
+		b.Run("keys=1", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				check(b, pump(b, buf, NewKeyedDebounce(time.Hour, one, RealClock).Process, nil), 1)
+			})
+		})
+		b.Run("keys=10000", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				check(b, pump(b, buf, NewKeyedDebounce(time.Hour, many, RealClock).Process, nil), min(b.N, keyedBenchKeys))
+			})
+		})
+	})
+	b.Run("throttle-drop", func(b *testing.B) {
+		check := func(b *testing.B, p pumped, want int) {
+			if p.outputs != want {
+				b.Fatalf("passed %d, want %d", p.outputs, want)
+			}
+		}
+		b.Run("unkeyed", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				check(b, pump(b, buf, NewThrottle[int](time.Hour, RealClock).Process, nil), 1)
+			})
+		})
+		b.Run("keys=1", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				check(b, pump(b, buf, NewKeyedThrottle(time.Hour, one, RealClock).Process, nil), 1)
+			})
+		})
+		b.Run("keys=10000", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				check(b, pump(b, buf, NewKeyedThrottle(time.Hour, many, RealClock).Process, nil), min(b.N, keyedBenchKeys))
+			})
+		})
+	})
+	b.Run("batcher-size100", func(b *testing.B) {
+		cfg := BatchConfig{MaxSize: 100, MaxLatency: time.Hour}
+		b.Run("unkeyed", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				reportBatches(b, pump(b, buf, NewBatcher[int](cfg, RealClock).Process, batchLen))
+			})
+		})
+		b.Run("keys=1", func(b *testing.B) {
+			eachInBuf(b, func(b *testing.B, buf int) {
+				keyedLen := func(r Result[KeyedBatch[int, int]]) int { return len(r.Value().Items) }
+				reportBatches(b, pump(b, buf, NewKeyedBatcher(cfg, one, RealClock).Process, keyedLen))
+			})
+		})
+	})
+}
+
+// BenchmarkKeyedMemory gives keyedMemoryKeys keys one item each and
+// measures the heap they occupy once the processor is idle, per key: live
+// keys, each holding an item (KeyedDebounce), and idle but remembered keys,
+// each holding nothing while its cooldown runs (KeyedThrottle, whose items
+// all passed). One op is one such round; ns/op is not a per-item figure.
+func BenchmarkKeyedMemory(b *testing.B) {
+	const keys = 100_000
+	key := func(v int) int { return v }
+	round := func(b *testing.B, st stage[Result[int]]) {
+		var heap float64
+		b.ReportAllocs()
+		for range b.N {
+			before := settledMem()
+			ctx, cancel := context.WithCancel(context.Background())
+			in := make(chan Result[int])
+			out := st(ctx, in)
+			drained := make(chan struct{})
+			go func() {
+				defer close(drained)
+				for range out {
+				}
+			}()
+			for i := range keys {
+				in <- NewSuccess(i)
+			}
+			waitRunnable()
+			after := settledMem()
+			heap += float64(after.HeapAlloc) - float64(before.HeapAlloc)
+			cancel()
+			<-drained
+		}
+		b.ReportMetric(heap/float64(b.N)/keys, "heap-B/key")
+	}
+	b.Run("live", func(b *testing.B) { round(b, NewKeyedDebounce(time.Hour, key, RealClock).Process) })
+	b.Run("idle", func(b *testing.B) { round(b, NewKeyedThrottle(time.Hour, key, RealClock).Process) })
 }
 
 // ---------------------------------------------------------------------------

@@ -150,116 +150,66 @@ func (db *Debounce[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 	// The options are copied here, so that setters called later do not
 	// race with the loop.
 	d, clock := db.duration, db.clock
-	cfg := debounceEdges{leading: db.leading, trailing: db.trailing, maxWait: db.maxWait}
-	if !cfg.leading && !cfg.trailing {
-		panic("streamz: Debounce.Process: WithLeading(false) and WithTrailing(false) leave no edge to emit on")
-	}
-	if cfg.maxWait > 0 && cfg.maxWait < d {
-		cfg.maxWait = d
-	}
+	cfg := newDebounceEdges(d, db.leading, db.trailing, db.maxWait, "Debounce")
 	out := make(chan Result[T])
-	lp := newLoop(ctx, "Debounce.Process", clock, in, out)
 	rep := newEventReporter(db.observer, db.Name(), clock)
 	if d > 0 && (cfg.leading || cfg.maxWait > 0) {
-		go debounceWithEdges(lp, clock, rep, d, cfg, in, out)
-		return out
+		return startClocked(ctx, "Debounce.Process", clock, rep, &debounceWithEdges[T]{out: out, d: d, cfg: cfg}, in, out)
 	}
-	go func() {
-		defer lp.exit()
-		defer close(out)
-		defer rep.report(EventClose, "", 0)
-		timer := newPeriodTimer(clock)
-		timer.rep = rep
-		defer timer.disarm()
-
-		var pending Result[T]
-		var hasPending bool
-		var deadline time.Duration // since the timer's base
-		// emit sends the pending item, which went out for reason when the
-		// clock read now (noReading when d <= 0 and the loop reads no
-		// clock), and reports it. It reports false if ctx ended during the
-		// send.
-		emit := func(reason string, now time.Duration) bool {
-			r := pending
-			pending, hasPending = Result[T]{}, false
-			timer.disarmAt(now)
-			if !send(lp, out, r) {
-				rep.report(EventCancel, "", 1)
-				return false
-			}
-			rep.reportSince(EventEmit, reason, 1, timer.base, now)
-			return true
-		}
-		// emitIfDue emits the pending item if now has reached its deadline.
-		// It reports false if ctx ended during the send.
-		emitIfDue := func(now time.Duration) bool {
-			if !hasPending || now < deadline {
-				return true
-			}
-			return emit(ReasonDeadline, now)
-		}
-
-		for {
-			r, ok, gotEvent, stop := receive(lp, timer.events, in)
-			switch {
-			case stop:
-				rep.report(EventCancel, "", debounceHeld(hasPending))
-				return
-			case gotEvent:
-				timer.taken()
-				if !emitIfDue(timer.now()) {
-					return
-				}
-			default:
-				if !ok {
-					// Time first here too, so that an item whose deadline
-					// has come goes out for it, not for the close.
-					if hasPending {
-						now := timer.now()
-						if emitIfDue(now) && hasPending {
-							emit(ReasonClose, now)
-						}
-					}
-					return
-				}
-				if d <= 0 {
-					if !send(lp, out, r) {
-						rep.report(EventCancel, "", 1)
-						return
-					}
-					if r.IsSuccess() {
-						rep.reportSince(EventEmit, ReasonDeadline, 1, timer.base, noReading)
-					}
-					continue
-				}
-				now := timer.now()
-				if !emitIfDue(now) {
-					return
-				}
-				if r.IsError() {
-					if !send(lp, out, r) {
-						rep.report(EventCancel, "", 1+debounceHeld(hasPending))
-						return
-					}
-					continue
-				}
-				if hasPending {
-					rep.reportSince(EventCoalesce, "", 1, timer.base, now)
-				}
-				pending, hasPending, deadline = r, true, deadlineAfter(now, d)
-				timer.schedule(deadline, now)
-			}
-		}
-	}()
-	return out
+	s := &debounceTrailing[T]{out: out, d: d}
+	s.untimed = d <= 0
+	return startClocked(ctx, "Debounce.Process", clock, rep, s, in, out)
 }
 
-// debounceHeld is how many items a Debounce holds: what a cancel loses.
-func debounceHeld(hasPending bool) int {
-	if hasPending {
-		return 1
+// debounceTrailing is the state of a Debounce with the trailing edge only
+// and no maxWait, or with d <= 0. It is apart from debounceWithEdges so
+// that the default configuration pays nothing for the options. The timer
+// is armed exactly while an item is pending, for its deadline.
+type debounceTrailing[T any] struct {
+	clockLoop
+	out        chan<- Result[T]
+	d          time.Duration
+	pending    Result[T]
+	hasPending bool
+}
+
+func (s *debounceTrailing[T]) due(now time.Duration) bool { return s.emit(ReasonDeadline, now) }
+
+func (s *debounceTrailing[T]) input(r Result[T], now time.Duration) bool {
+	if s.d <= 0 {
+		// Untimed: everything passes straight through.
+		if !deliver(&s.clockLoop, s.out, r, 1) {
+			return false
+		}
+		if r.IsSuccess() {
+			s.rep.reportSince(EventEmit, ReasonDeadline, 1, s.timer.base, noReading)
+		}
+		return true
 	}
-	return 0
+	if r.IsError() {
+		return deliver(&s.clockLoop, s.out, r, 1)
+	}
+	if s.hasPending {
+		s.rep.reportSince(EventCoalesce, "", 1, s.timer.base, now)
+	}
+	s.pending, s.hasPending = r, true
+	s.wakeAt(deadlineAfter(now, s.d), now)
+	return true
+}
+
+func (s *debounceTrailing[T]) flush(now time.Duration) bool {
+	return !s.hasPending || s.emit(ReasonClose, now)
+}
+
+func (s *debounceTrailing[T]) held() int { return heldCount(s.hasPending) }
+
+// emit sends the pending item, which went out for reason when the clock
+// read now.
+func (s *debounceTrailing[T]) emit(reason string, now time.Duration) bool {
+	r := s.pending
+	s.pending, s.hasPending = Result[T]{}, false
+	s.wakeAt(0, now)
+	return emitItem(&s.clockLoop, s.out, r, reason, now)
 }
 
 // debounceEdges is a Debounce's options, as Process copied them.
@@ -268,123 +218,133 @@ type debounceEdges struct {
 	maxWait           time.Duration // 0 for none; otherwise at least d
 }
 
-// debounceWithEdges is the loop of a Debounce with a leading edge or a
-// maxWait, and d > 0. It is apart from the plain trailing loop so that the
-// default configuration pays nothing for the options.
+// newDebounceEdges checks and copies the options of a Debounce or
+// KeyedDebounce (named by typ) with quiet period d, for Process: it panics
+// if both edges are off, and raises a maxWait shorter than d to d.
+func newDebounceEdges(d time.Duration, leading, trailing bool, maxWait time.Duration, typ string) debounceEdges {
+	requireAnEdge(leading, trailing, typ)
+	if maxWait > 0 && maxWait < d {
+		maxWait = d
+	}
+	return debounceEdges{leading: leading, trailing: trailing, maxWait: maxWait}
+}
+
+// requireAnEdge is the check of the edge options of a Throttle, Debounce,
+// KeyedThrottle or KeyedDebounce (named by typ), in Process.
+func requireAnEdge(leading, trailing bool, typ string) {
+	if !leading && !trailing {
+		panic("streamz: " + typ + ".Process: WithLeading(false) and WithTrailing(false) leave no edge to emit on")
+	}
+}
+
+// debounceBurst is the state of one stream's bursts for a Debounce with a
+// leading edge or a maxWait, and d > 0, or of one key's for KeyedDebounce.
 //
 // One deadline serves both as the pending item's emission time and as the
 // end of the burst: min(last + d, anchor + maxWait), where last is the
 // arrival of the latest success item and anchor the later of the burst's
 // first item and the latest emission. An item that arrives at or after it
-// starts a new burst. The timer is armed only while an item is pending
-// for the trailing edge.
-func debounceWithEdges[T any](lp *loop, clock Clock, rep *eventReporter, d time.Duration, cfg debounceEdges, in <-chan Result[T], out chan<- Result[T]) {
-	defer lp.exit()
-	defer close(out)
-	defer rep.report(EventClose, "", 0)
-	timer := newPeriodTimer(clock)
-	timer.rep = rep
-	defer timer.disarm()
+// starts a new burst.
+type debounceBurst[T any] struct {
+	pending                Result[T]
+	hasPending, seen       bool
+	last, anchor, deadline time.Duration // since the timer's base
+}
 
-	var pending Result[T]
-	var hasPending, seen bool
-	var last, anchor, deadline time.Duration // since the timer's base
-	// bound is the deadline the latest item and anchor give.
-	bound := func() time.Duration {
-		if cfg.maxWait > 0 {
-			return min(deadlineAfter(last, d), deadlineAfter(anchor, cfg.maxWait))
-		}
-		return deadlineAfter(last, d)
+// bound is the deadline the latest item and anchor give.
+func (b *debounceBurst[T]) bound(d time.Duration, cfg debounceEdges) time.Duration {
+	if cfg.maxWait > 0 {
+		return min(deadlineAfter(b.last, d), deadlineAfter(b.anchor, cfg.maxWait))
 	}
-	// emit sends r, which went out for reason when the clock read now, and
-	// reports it. It reports false if ctx ended during the send.
-	emit := func(r Result[T], reason string, now time.Duration) bool {
-		if !send(lp, out, r) {
-			rep.report(EventCancel, "", 1+debounceHeld(hasPending))
-			return false
+	return deadlineAfter(b.last, d)
+}
+
+// arrive applies success item r, received when the clock read now. It
+// reports whether r goes out at once, on the leading edge, and whether it
+// replaced a pending item; otherwise, with the trailing edge on, r is
+// pending until b.deadline.
+func (b *debounceBurst[T]) arrive(r Result[T], now, d time.Duration, cfg debounceEdges) (leading, coalesced bool) {
+	b.last = now
+	if !b.seen || now >= b.deadline {
+		// A new burst.
+		b.seen, b.anchor = true, now
+		b.deadline = b.bound(d, cfg)
+		if cfg.leading {
+			return true, false
 		}
-		rep.reportSince(EventEmit, reason, 1, timer.base, now)
+	} else {
+		b.deadline = b.bound(d, cfg)
+	}
+	if cfg.trailing {
+		coalesced = b.hasPending
+		b.pending, b.hasPending = r, true
+	}
+	return false, coalesced
+}
+
+// release takes the pending item, whose deadline has come, with the reason
+// it goes out for. The emission happened at the deadline, so that is the
+// new anchor, and the burst goes on until b.deadline unless an item
+// restarts it.
+func (b *debounceBurst[T]) release(d time.Duration, cfg debounceEdges) (Result[T], string) {
+	r := b.take()
+	// The deadline is the quiet period's end unless maxWait's came first.
+	reason := ReasonDeadline
+	if deadlineAfter(b.last, d) > b.deadline {
+		reason = ReasonMaxWait
+	}
+	b.anchor = b.deadline
+	b.deadline = b.bound(d, cfg)
+	return r, reason
+}
+
+// take takes the pending item.
+func (b *debounceBurst[T]) take() Result[T] {
+	r := b.pending
+	b.pending, b.hasPending = Result[T]{}, false
+	return r
+}
+
+// debounceWithEdges is the state of a Debounce with a leading edge or a
+// maxWait, and d > 0. The timer is armed only while an item is pending for
+// the trailing edge, for the burst's deadline.
+type debounceWithEdges[T any] struct {
+	clockLoop
+	out   chan<- Result[T]
+	d     time.Duration
+	cfg   debounceEdges
+	burst debounceBurst[T]
+}
+
+func (s *debounceWithEdges[T]) due(now time.Duration) bool {
+	r, reason := s.burst.release(s.d, s.cfg)
+	s.wakeAt(0, now)
+	return emitItem(&s.clockLoop, s.out, r, reason, now)
+}
+
+func (s *debounceWithEdges[T]) input(r Result[T], now time.Duration) bool {
+	if r.IsError() {
+		return deliver(&s.clockLoop, s.out, r, 1)
+	}
+	leading, coalesced := s.burst.arrive(r, now, s.d, s.cfg)
+	if leading {
+		return emitItem(&s.clockLoop, s.out, r, ReasonLeading, now)
+	}
+	if coalesced {
+		s.rep.reportSince(EventCoalesce, "", 1, s.timer.base, now)
+	}
+	if s.burst.hasPending {
+		s.wakeAt(s.burst.deadline, now)
+	}
+	return true
+}
+
+func (s *debounceWithEdges[T]) flush(now time.Duration) bool {
+	if !s.burst.hasPending {
 		return true
 	}
-	// emitIfDue emits the pending item if now has reached its deadline. The
-	// emission happened at the deadline, so that is the new anchor, and the
-	// burst goes on until last + d unless an item restarts it. It reports
-	// false if ctx ended during the send.
-	emitIfDue := func(now time.Duration) bool {
-		if !hasPending || now < deadline {
-			return true
-		}
-		r := pending
-		pending, hasPending = Result[T]{}, false
-		timer.disarmAt(now)
-		// The deadline is the quiet period's end unless maxWait's came
-		// first.
-		reason := ReasonDeadline
-		if deadlineAfter(last, d) > deadline {
-			reason = ReasonMaxWait
-		}
-		anchor = deadline
-		deadline = bound()
-		return emit(r, reason, now)
-	}
-
-	for {
-		r, ok, gotEvent, stop := receive(lp, timer.events, in)
-		switch {
-		case stop:
-			rep.report(EventCancel, "", debounceHeld(hasPending))
-			return
-		case gotEvent:
-			timer.taken()
-			if !emitIfDue(timer.now()) {
-				return
-			}
-		case !ok:
-			// Time first here too, so that an item whose deadline has come
-			// goes out for it, not for the close.
-			if hasPending {
-				now := timer.now()
-				if emitIfDue(now) && hasPending {
-					r := pending
-					pending, hasPending = Result[T]{}, false
-					timer.disarmAt(now)
-					emit(r, ReasonClose, now)
-				}
-			}
-			return
-		default:
-			now := timer.now()
-			if !emitIfDue(now) {
-				return
-			}
-			if r.IsError() {
-				if !send(lp, out, r) {
-					rep.report(EventCancel, "", 1+debounceHeld(hasPending))
-					return
-				}
-				continue
-			}
-			last = now
-			if !seen || now >= deadline {
-				// A new burst.
-				seen, anchor = true, now
-				deadline = bound()
-				if cfg.leading {
-					if !emit(r, ReasonLeading, now) {
-						return
-					}
-					continue
-				}
-			} else {
-				deadline = bound()
-			}
-			if cfg.trailing {
-				if hasPending {
-					rep.reportSince(EventCoalesce, "", 1, timer.base, now)
-				}
-				pending, hasPending = r, true
-				timer.schedule(deadline, now)
-			}
-		}
-	}
+	s.wakeAt(0, now)
+	return emitItem(&s.clockLoop, s.out, s.burst.take(), ReasonClose, now)
 }
+
+func (s *debounceWithEdges[T]) held() int { return heldCount(s.burst.hasPending) }

@@ -99,6 +99,80 @@ func ExampleBatcher() {
 	// [5]
 }
 
+func ExampleKeyedDebounce() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	type change struct{ file, text string }
+	in := make(chan streamz.Result[change])
+	byFile := func(c change) string { return c.file }
+	out := streamz.NewKeyedDebounce(300*time.Millisecond, byFile, clock).Process(ctx, in)
+
+	in <- streamz.NewSuccess(change{"a.go", "a v1"})
+	in <- streamz.NewSuccess(change{"b.go", "b v1"})
+	clock.Advance(200 * time.Millisecond)
+	in <- streamz.NewSuccess(change{"a.go", "a v2"}) // replaces a v1 only
+	clock.Advance(100 * time.Millisecond)            // b.go has been quiet for 300ms
+	fmt.Println((<-out).Value().text)
+	clock.Advance(200 * time.Millisecond) // and now a.go
+	fmt.Println((<-out).Value().text)
+	close(in)
+	// Output:
+	// b v1
+	// a v2
+}
+
+func ExampleKeyedThrottle() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[string])
+	byAlert := func(name string) string { return name }
+	out := streamz.NewKeyedThrottle(time.Minute, byAlert, clock).Process(ctx, in)
+
+	go func() {
+		for _, alert := range []string{"disk-full", "disk-full", "cpu-hot", "disk-full"} {
+			in <- streamz.NewSuccess(alert)
+		}
+		clock.Advance(time.Minute)
+		in <- streamz.NewSuccess("disk-full") // its cooldown has ended
+		close(in)
+	}()
+	for r := range out {
+		fmt.Println("page:", r.Value())
+	}
+	// Output:
+	// page: disk-full
+	// page: cpu-hot
+	// page: disk-full
+}
+
+func ExampleKeyedBatcher() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	type row struct {
+		tenant string
+		id     int
+	}
+	in := make(chan streamz.Result[row])
+	byTenant := func(r row) string { return r.tenant }
+	cfg := streamz.BatchConfig{MaxSize: 2, MaxLatency: time.Second}
+	out := streamz.NewKeyedBatcher(cfg, byTenant, clock).Process(ctx, in)
+
+	go func() {
+		for i, tenant := range []string{"acme", "initech", "acme"} {
+			in <- streamz.NewSuccess(row{tenant, i})
+		}
+		clock.Advance(time.Second)
+		close(in)
+	}()
+	for r := range out {
+		batch := r.Value() // the key comes with its batch
+		fmt.Println("insert into", batch.Key, batch.Items)
+	}
+	// Output:
+	// insert into acme [{acme 0} {acme 2}]
+	// insert into initech [{initech 1}]
+}
+
 func ExampleFakeClock() {
 	clock := streamz.NewFakeClock()
 	fmt.Println(clock.Now().Format(time.RFC3339))
@@ -715,6 +789,59 @@ func ExampleWindowCollector() {
 	// Output:
 	// 0s [1] 1
 	// 1m0s [3] 0
+}
+
+// A live count per minute: each window's collection comes out when the
+// window ends, while the input is still open, with nothing after it.
+func ExampleTumblingWindow_Collect() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[int])
+	out := streamz.NewTumblingWindow[int](time.Minute, clock).Collect(ctx, in)
+
+	in <- streamz.NewSuccess(1)
+	in <- streamz.NewError(2, errors.New("bad reading"), "sensor")
+	clock.Advance(time.Minute) // the first window ends: out at once
+	c := (<-out).Value()
+	fmt.Println(c.Start.Sub(streamz.FakeClockStart), c.Values(), c.ErrorCount())
+
+	in <- streamz.NewSuccess(3)
+	close(in) // the pending window is flushed
+	for r := range out {
+		c := r.Value()
+		fmt.Println(c.Start.Sub(streamz.FakeClockStart), c.Values(), c.ErrorCount())
+	}
+	// Output:
+	// 0s [1] 1
+	// 1m0s [3] 0
+}
+
+// Count requests per user session, holding only a count per session: a
+// session's total comes out when the user has been idle for the gap.
+func ExampleNewWindowFold() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[string])
+	sessions := streamz.NewSessionWindow(func(r streamz.Result[string]) string { return r.Value() }, clock).
+		WithGap(10 * time.Second)
+	count := func(n int, _ streamz.Result[string]) int { return n + 1 }
+	out := streamz.NewWindowFold(sessions, nil, count).Process(ctx, in)
+
+	in <- streamz.NewSuccess("ana")
+	in <- streamz.NewSuccess("bo")
+	clock.Advance(5 * time.Second)
+	in <- streamz.NewSuccess("ana")
+	clock.Advance(10 * time.Second) // bo's session ended at 10s, ana's now
+	for range 2 {
+		v := (<-out).Value()
+		fmt.Println(*v.Meta.SessionKey, v.Value, v.End.Sub(streamz.FakeClockStart))
+	}
+	close(in)
+	for range out {
+	}
+	// Output:
+	// bo 1 10s
+	// ana 2 15s
 }
 
 // Save at most once a second, but always save the last edit: the trailing

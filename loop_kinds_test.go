@@ -153,6 +153,22 @@ func lkKinds() []lkKind {
 		{name: "FromChannel", caller: "FromChannel", start: func(ctx context.Context, _ Clock, in <-chan Result[int]) func() int {
 			return lkSingle(FromChannel(ctx, in))
 		}},
+		{name: "KeyedBatcher", due: time.Second, start: func(ctx context.Context, clock Clock, in <-chan Result[int]) func() int {
+			return lkSingle(NewKeyedBatcher(BatchConfig{MaxLatency: time.Second, MaxSize: 10}, func(int) int { return 0 }, clock).Process(ctx, in))
+		}},
+		{name: "KeyedDebounce", due: time.Second, start: func(ctx context.Context, clock Clock, in <-chan Result[int]) func() int {
+			return lkSingle(NewKeyedDebounce(time.Second, func(int) int { return 0 }, clock).Process(ctx, in))
+		}},
+		{name: "KeyedThrottle", start: func(ctx context.Context, clock Clock, in <-chan Result[int]) func() int {
+			return lkSingle(NewKeyedThrottle(time.Second, func(int) int { return 0 }, clock).Process(ctx, in))
+		}},
+		{name: "WindowFold", due: time.Second, start: func(ctx context.Context, clock Clock, in <-chan Result[int]) func() int {
+			count := func(n int, _ Result[int]) int { return n + 1 }
+			return lkSingle(NewWindowFold[int](NewTumblingWindow[int](time.Second, clock), func() int { return 0 }, count).Process(ctx, in))
+		}},
+		{name: "TumblingWindow.Collect", caller: "TumblingWindow.Collect", due: time.Second, start: func(ctx context.Context, clock Clock, in <-chan Result[int]) func() int {
+			return lkSingle(NewTumblingWindow[int](time.Second, clock).Collect(ctx, in))
+		}},
 		{name: "WindowCollector", feed: func(in chan<- Result[int]) {
 			in <- lkWindowed
 			close(in) // the collection is emitted at close

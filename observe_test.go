@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -176,7 +177,7 @@ func obsPlay[O any](t *testing.T, name string, fake, noReader bool, steps []obsS
 			go func() {
 				defer close(done)
 				for r := range out {
-					outputs = append(outputs, teFmt(r))
+					outputs = append(outputs, obsFmtOut(r))
 				}
 			}()
 		}
@@ -187,7 +188,7 @@ func obsPlay[O any](t *testing.T, name string, fake, noReader bool, steps []obsS
 			case s.cancel:
 				cancel()
 			case s.read:
-				outputs = append(outputs, teFmt(<-out))
+				outputs = append(outputs, obsFmtOut(<-out))
 			case s.wait > 0:
 				wait(s.wait)
 			case s.err:
@@ -209,6 +210,35 @@ func obsPlay[O any](t *testing.T, name string, fake, noReader bool, steps []obsS
 		}
 	})
 	return events, outputs
+}
+
+// obsFmtOut renders an output as teFmt does, and a live window's output
+// by what it holds: a collection as its Results, "[1 E2]", and a fold's
+// int as itself; an error as "E" and its Item so rendered.
+func obsFmtOut[O any](r Result[O]) string {
+	var v any
+	if r.IsError() {
+		v = r.Error().Item
+	} else {
+		v = r.Value()
+	}
+	var s string
+	switch v := v.(type) {
+	case WindowCollection[int]:
+		parts := make([]string, len(v.Results))
+		for i, x := range v.Results {
+			parts[i] = teFmt(x)
+		}
+		s = "[" + strings.Join(parts, " ") + "]"
+	case WindowValue[int]:
+		s = strconv.Itoa(v.Value)
+	default:
+		return teFmt(r)
+	}
+	if r.IsError() {
+		return "E" + s
+	}
+	return s
 }
 
 func obsStartBatcher(cfg BatchConfig) func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[[]int] {

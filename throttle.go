@@ -119,16 +119,22 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 	// The options are copied here, so that setters called later do not
 	// race with the loop.
 	d, clock, leading, trailing := th.duration, th.clock, th.leading, th.trailing
-	if !leading && !trailing {
-		panic("streamz: Throttle.Process: WithLeading(false) and WithTrailing(false) leave no edge to emit on")
-	}
+	requireAnEdge(leading, trailing, "Throttle")
 	out := make(chan Result[T])
-	lp := newLoop(ctx, "Throttle.Process", clock, in, out)
 	rep := newEventReporter(th.observer, th.Name(), clock)
 	if trailing && d > 0 {
-		go throttleTrailing(lp, clock, rep, d, leading, in, out)
-		return out
+		return startClocked(ctx, "Throttle.Process", clock, rep, &throttleTrailing[T]{out: out, d: d, leading: leading}, in, out)
 	}
+	return throttleLeading(ctx, clock, rep, d, in, out)
+}
+
+// throttleLeading runs the loop of a Throttle with the leading edge only,
+// or with d <= 0, from in to out, and returns out. The leading edge holds
+// nothing and so has no deadline to apply: its loop is a receive and a
+// send, and it stays off runClocked, whose per-item call would cost it
+// about a tenth more (BENCHMARKS.md).
+func throttleLeading[T any](ctx context.Context, clock Clock, rep *eventReporter, d time.Duration, in <-chan Result[T], out chan Result[T]) <-chan Result[T] {
+	lp := newLoop(ctx, "Throttle.Process", clock, in, out)
 	go func() {
 		defer lp.exit()
 		defer close(out)
@@ -169,112 +175,92 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 	return out
 }
 
-// throttleTrailing is the loop of a Throttle with the trailing edge on. It
-// is apart from the leading-only loop so that the default configuration
-// pays nothing for the timer it needs.
-func throttleTrailing[T any](lp *loop, clock Clock, rep *eventReporter, d time.Duration, leading bool, in <-chan Result[T], out chan<- Result[T]) {
-	defer lp.exit()
-	defer close(out)
-	defer rep.report(EventClose, "", 0)
-	timer := newPeriodTimer(clock)
-	timer.rep = rep
-	defer timer.disarm()
+// throttleCooldown is the state of one stream's cooldowns, for a Throttle
+// with the trailing edge on, or of one key's for KeyedThrottle.
+type throttleCooldown[T any] struct {
+	started bool          // a cooldown has started; it runs until ends
+	ends    time.Duration // since the timer's base
+	hold    Result[T]     // the last item of the cooldown, for the trailing edge
+	holding bool
+}
 
-	var open bool          // a cooldown is running
-	var ends time.Duration // when it ends, since the timer's base
-	var held Result[T]     // the last item of the cooldown, for the trailing edge
-	var holding bool
-	// held1 is how many items are held: what a cancel loses.
-	held1 := func() int {
-		if holding {
-			return 1
+// arrive applies success item r, received when the clock read now. An item
+// that finds no cooldown running starts one. It reports whether r goes out
+// at once, on the leading edge, and whether an item was dropped: r itself,
+// with the trailing edge off, or the held item r replaced. Otherwise r is
+// held until c.ends, for the trailing edge.
+func (c *throttleCooldown[T]) arrive(r Result[T], now, d time.Duration, leading, trailing bool) (lead, dropped bool) {
+	if !c.started || now >= c.ends {
+		c.started, c.ends = true, deadlineAfter(now, d)
+		if leading {
+			return true, false
 		}
-		return 0
 	}
-	// emit sends r, which went out for reason when the clock read now, and
-	// reports it; it reports false if ctx ended during the send.
-	emit := func(r Result[T], reason string, now time.Duration) bool {
-		if !send(lp, out, r) {
-			rep.report(EventCancel, "", 1+held1())
-			return false
-		}
-		rep.reportSince(EventEmit, reason, 1, timer.base, now)
+	if !trailing {
+		return false, true
+	}
+	dropped = c.holding
+	c.hold, c.holding = r, true
+	return false, dropped
+}
+
+// release takes the held item, whose cooldown has ended. It goes out then,
+// stamped at the end, and starts the next cooldown, which holds nothing
+// yet.
+func (c *throttleCooldown[T]) release(d time.Duration) Result[T] {
+	c.ends = deadlineAfter(c.ends, d)
+	return c.take()
+}
+
+// take takes the held item.
+func (c *throttleCooldown[T]) take() Result[T] {
+	r := c.hold
+	c.hold, c.holding = Result[T]{}, false
+	return r
+}
+
+// throttleTrailing is the state of a Throttle with the trailing edge on. It
+// is apart from the leading-only loop so that the default configuration
+// pays nothing for the timer it needs. The timer is armed exactly while an
+// item is held, for the end of its cooldown.
+type throttleTrailing[T any] struct {
+	clockLoop
+	out      chan<- Result[T]
+	d        time.Duration
+	leading  bool
+	cooldown throttleCooldown[T]
+}
+
+// due ends the cooldown, whose end has come with an item held.
+func (s *throttleTrailing[T]) due(now time.Duration) bool {
+	r := s.cooldown.release(s.d)
+	s.wakeAt(0, now)
+	return emitItem(&s.clockLoop, s.out, r, ReasonTrailing, now)
+}
+
+func (s *throttleTrailing[T]) input(r Result[T], now time.Duration) bool {
+	if r.IsError() {
+		return deliver(&s.clockLoop, s.out, r, 1)
+	}
+	lead, dropped := s.cooldown.arrive(r, now, s.d, s.leading, true)
+	if lead {
+		return emitItem(&s.clockLoop, s.out, r, ReasonLeading, now)
+	}
+	if dropped {
+		s.rep.reportSince(EventDrop, ReasonCooldown, 1, s.timer.base, now)
+	}
+	s.wakeAt(s.cooldown.ends, now)
+	return true
+}
+
+// flush emits the held item at once, for the close; one whose cooldown
+// has ended went out for it in due.
+func (s *throttleTrailing[T]) flush(now time.Duration) bool {
+	if !s.cooldown.holding {
 		return true
 	}
-	// endDue ends the cooldown if now has reached its end. A held item goes
-	// out then, stamped at the end, not at now, and starts the next
-	// cooldown; that one holds nothing yet, so at most one item is emitted
-	// per call. It reports false if ctx ended during the send.
-	endDue := func(now time.Duration) bool {
-		if !open || now < ends {
-			return true
-		}
-		if !holding {
-			open = false
-			return true
-		}
-		r := held
-		held, holding = Result[T]{}, false
-		timer.disarmAt(now)
-		ends = deadlineAfter(ends, d)
-		if now >= ends {
-			open = false
-		}
-		return emit(r, ReasonTrailing, now)
-	}
-
-	for {
-		r, ok, gotEvent, stop := receive(lp, timer.events, in)
-		switch {
-		case stop:
-			rep.report(EventCancel, "", held1())
-			return
-		case gotEvent:
-			timer.taken()
-			if !endDue(timer.now()) {
-				return
-			}
-		case !ok:
-			// Time first here too, so that an item whose cooldown has ended
-			// goes out for the trailing edge, not for the close.
-			now := timer.now()
-			if !endDue(now) {
-				return
-			}
-			if holding {
-				r := held
-				held, holding = Result[T]{}, false
-				timer.disarmAt(now)
-				emit(r, ReasonClose, now)
-			}
-			return
-		default:
-			now := timer.now()
-			if !endDue(now) {
-				return
-			}
-			if r.IsError() {
-				if !send(lp, out, r) {
-					rep.report(EventCancel, "", 1+held1())
-					return
-				}
-				continue
-			}
-			if !open {
-				open, ends = true, deadlineAfter(now, d)
-				if leading {
-					if !emit(r, ReasonLeading, now) {
-						return
-					}
-					continue
-				}
-			}
-			if holding {
-				rep.reportSince(EventDrop, ReasonCooldown, 1, timer.base, now)
-			} else {
-				timer.schedule(ends, now)
-			}
-			held, holding = r, true
-		}
-	}
+	s.wakeAt(0, now)
+	return emitItem(&s.clockLoop, s.out, s.cooldown.take(), ReasonClose, now)
 }
+
+func (s *throttleTrailing[T]) held() int { return heldCount(s.cooldown.holding) }

@@ -1,14 +1,16 @@
 package streamz
 
 import (
+	"context"
 	"math"
 	"sync"
 	"time"
 )
 
-// This file holds what the processors with deadlines share: the timer that
-// wakes a processor's loop when a period ends. How a loop waits (receive,
-// send, and the settle hook of a FakeClock) is in loop.go.
+// This file holds what the processors with deadlines share: the driver of
+// their loop (runClocked) and the one timer that wakes it when a deadline
+// comes (periodTimer). How a loop waits (receive, send, and the settle hook
+// of a FakeClock) is in loop.go.
 //
 // The time-first rule. Each processor's loop selects over its input, the
 // timer's events and ctx.Done(). When more than one is ready, Go's select
@@ -22,7 +24,9 @@ import (
 // or has since moved later, finds nothing due and at most re-arms the timer
 // for what remains. This is what makes the processors deterministic under a
 // FakeClock or testing/synctest, where a test can move time and send an
-// input without waiting for the event to be taken.
+// input without waiting for the event to be taken. runClocked applies the
+// rule for every processor with deadlines; each supplies only what its
+// deadlines, inputs and close do (clocked).
 
 // deadlineAfter returns the instant d after t, both measured since a
 // timer's base. It saturates at the largest Duration instead of wrapping, so
@@ -102,11 +106,19 @@ func newPeriodTimer(clock Clock) *periodTimer {
 // read of the monotonic clock, where Now reads the wall clock too.
 func (p *periodTimer) now() time.Duration { return p.clock.Since(p.base) }
 
-// schedule sets the pending deadline, which must be after now, the loop's
-// latest reading of the clock, and makes sure the loop will be woken once
-// the clock reaches it. If an event is owed, taken re-arms for the new
-// deadline when the loop takes that event.
+// schedule sets the pending deadline, 0 for none, when now is the loop's
+// latest reading of the clock; a deadline must be after now. It makes sure
+// the loop will be woken once the clock reaches the deadline: it arms the
+// timer, moves its deadline, or, for 0, disarms it. A later deadline
+// re-arms nothing while a timer is armed (fire re-arms for the remainder),
+// and if an event is owed, taken re-arms when the loop takes it; any other
+// change goes to moveBack. Only the loop's goroutine writes the deadline,
+// so it reads it here without the lock.
 func (p *periodTimer) schedule(deadline, now time.Duration) {
+	if deadline <= p.deadline {
+		p.moveBack(deadline, now)
+		return
+	}
 	p.mu.Lock()
 	p.deadline = deadline
 	if p.state != timerIdle {
@@ -123,6 +135,28 @@ func (p *periodTimer) schedule(deadline, now time.Duration) {
 	// Reported outside the lock, so that a slow observer never holds up the
 	// timer's goroutine (or an Advance running it).
 	p.rep.reportSince(EventTimerArm, "", 0, p.base, now)
+}
+
+// moveBack is schedule for a deadline no later than the pending one: the
+// same one costs nothing, 0 disarms, and an earlier one resets an armed
+// timer, which is still the same arm. If the timer cannot be stopped, its
+// goroutine is already running and re-arms for the new deadline itself; if
+// an event is owed, taken does. The timer is never idle here with a
+// deadline pending, since that deadline has been reached and a new one is
+// after now.
+func (p *periodTimer) moveBack(deadline, now time.Duration) {
+	switch {
+	case deadline == p.deadline:
+	case deadline == 0:
+		p.disarmAt(now)
+	default:
+		p.mu.Lock()
+		p.deadline = deadline
+		if p.state == timerArmed && p.timer.Stop() {
+			p.timer.Reset(deadline - now)
+		}
+		p.mu.Unlock()
+	}
 }
 
 func (p *periodTimer) fire() {
@@ -193,5 +227,178 @@ func (p *periodTimer) disarmAt(now time.Duration) {
 		// The timer went off: taken reports the fire.
 		<-p.events
 		p.taken()
+	}
+}
+
+// clocked is what a processor with deadlines supplies to runClocked, which
+// does everything else: it receives, takes the timer's events, applies the
+// time-first rule, arms the one timer, and handles cancel and close with
+// their observer events. Every method is called on the loop's goroutine,
+// with now the clock's reading as the time since the timer's base
+// (noReading for an untimed loop; see clockLoop). A method that sends
+// reports false when ctx ended during a send, and runClocked then reports
+// the cancel and ends.
+//
+// After each call the processor's earliest deadline must be what it last
+// gave wakeAt, later than now; due is called exactly when the clock has
+// reached that deadline, so a processor never compares now with it itself.
+type clocked[T any] interface {
+	// due applies every deadline that now has reached: it emits what they
+	// release, in order, and gives wakeAt the next deadline before sending.
+	due(now time.Duration) bool
+	// input handles r, received when the clock read now, after every
+	// deadline now has reached has been applied.
+	input(r Result[T], now time.Duration) bool
+	// flush emits everything still held when the input closes, after
+	// due has applied what was due.
+	flush(now time.Duration) bool
+	// held is how many items a cancel now loses: what EventCancel counts,
+	// besides an item that deliver could not send.
+	held() int
+	// driver is promoted from the embedded clockLoop.
+	driver() *clockLoop
+}
+
+// heldCount is held for a processor that holds at most one item.
+func heldCount(holding bool) int {
+	if holding {
+		return 1
+	}
+	return 0
+}
+
+// clockLoop is the state runClocked keeps for one Process call. A
+// processor embeds it in its own state and starts the loop with
+// startClocked.
+type clockLoop struct {
+	lp    *loop
+	rep   *eventReporter // nil when the processor has no observer
+	timer *periodTimer
+	// untimed is set for a configuration that never needs the clock (such
+	// as a Batcher without MaxLatency): the loop then reads no clock, and
+	// now is noReading.
+	untimed bool
+	// lost is how many items deliver was sending when ctx ended.
+	lost int
+}
+
+// driver returns c; embedding clockLoop gives a processor's state this
+// method, through which runClocked finds the state it keeps.
+func (c *clockLoop) driver() *clockLoop { return c }
+
+// startClocked starts the loop of one Process call of p, from in to out,
+// timed by clock and observed through rep, and returns out; caller names
+// the Process for newLoop's panic on a nil ctx. It must be
+// called in Process: it registers the loop for settling and reads the
+// timer's base before returning.
+func startClocked[T, O any](ctx context.Context, caller string, clock Clock, rep *eventReporter, p clocked[T], in <-chan Result[T], out chan O) <-chan O {
+	c := p.driver()
+	c.lp = newLoop(ctx, caller, clock, in, out)
+	c.rep = rep
+	c.timer = newPeriodTimer(clock)
+	c.timer.rep = rep
+	go runClocked(c, p, in, out)
+	return out
+}
+
+// now reads the clock, unless the loop is untimed.
+func (c *clockLoop) now() time.Duration {
+	if c.untimed {
+		return noReading
+	}
+	return c.timer.now()
+}
+
+// wakeAt sets the processor's next deadline, 0 for none, when the clock
+// read now: it arms the timer, moves its deadline, or disarms it. A
+// processor calls it whenever its earliest deadline changes, and before
+// sending what a deadline released, so that a loop blocked on a slow
+// consumer holds no timer for what it has already decided. Giving it the
+// deadline already set costs a comparison.
+func (c *clockLoop) wakeAt(deadline, now time.Duration) { c.timer.schedule(deadline, now) }
+
+// deliver sends r, which stands for n items the processor no longer holds,
+// and reports whether it was delivered; when ctx ends first, the n items
+// count among what the cancel loses.
+func deliver[O any](c *clockLoop, out chan<- O, r O, n int) bool {
+	if send(c.lp, out, r) {
+		return true
+	}
+	c.lost = n
+	return false
+}
+
+// emitItem delivers r, one item that went out for reason when the clock
+// read now, and reports its EventEmit.
+func emitItem[T any](c *clockLoop, out chan<- Result[T], r Result[T], reason string, now time.Duration) bool {
+	if !deliver(c, out, r, 1) {
+		return false
+	}
+	c.rep.reportSince(EventEmit, reason, 1, c.timer.base, now)
+	return true
+}
+
+// runClocked is the loop of a processor with deadlines, p, whose state
+// embeds c, from in to out; the output is closed when it returns.
+//
+// On each input it reads the clock once and, if that reading has reached
+// the deadline given to wakeAt, calls due before input (the time-first
+// rule). A timer event only wakes the loop: due is called if the deadline
+// has still been reached, which an input may already have applied or moved
+// later. When in closes, what is due goes out for its deadline and the
+// rest for the close; when ctx ends, the cancel is reported with what it
+// loses, and nothing more is sent. Either way the timer is disarmed before
+// EventClose, which is the last event.
+func runClocked[T, O any](c *clockLoop, p clocked[T], in <-chan Result[T], out chan<- O) {
+	defer c.lp.exit()
+	defer close(out)
+	defer c.rep.report(EventClose, "", 0)
+	defer c.timer.disarm()
+	for {
+		r, ok, gotEvent, stop := receive(c.lp, c.timer.events, in)
+		switch {
+		case stop:
+			c.cancelled(p)
+			return
+		case gotEvent:
+			c.timer.taken()
+			if !applyDue(c, p, c.timer.now()) {
+				return
+			}
+		case !ok:
+			now := c.now()
+			if applyDue(c, p, now) && !p.flush(now) {
+				c.cancelled(p)
+			}
+			return
+		default:
+			now := c.now()
+			// applyDue, written out: this is the per-item path.
+			if d := c.timer.deadline; d != 0 && now >= d && !p.due(now) {
+				c.cancelled(p)
+				return
+			}
+			if !p.input(r, now) {
+				c.cancelled(p)
+				return
+			}
+		}
+	}
+}
+
+// applyDue calls p.due if now has reached the deadline, and reports false
+// if ctx ended during its sends, after reporting the cancel.
+func applyDue[T any](c *clockLoop, p clocked[T], now time.Duration) bool {
+	if d := c.timer.deadline; d == 0 || now < d || p.due(now) {
+		return true
+	}
+	c.cancelled(p)
+	return false
+}
+
+// cancelled reports the end of ctx with the items it loses.
+func (c *clockLoop) cancelled(p interface{ held() int }) {
+	if c.rep != nil {
+		c.rep.report(EventCancel, "", c.lost+p.held())
 	}
 }

@@ -704,6 +704,34 @@ func teCheckModel[O any](t *testing.T, cases []teModelCase[O]) {
 	}
 }
 
+// A deadline moved earlier while the timer is armed is kept: the timer
+// fires at the new deadline, not at the one it was armed for, and that is
+// still one arm.
+func TestPeriodTimer_DeadlineMovedEarlier(t *testing.T) {
+	fc := NewFakeClock()
+	t0 := fc.Now()
+	rec := &obsRecorder{}
+	p := newPeriodTimer(fc)
+	p.rep = newEventReporter(rec.observe, "obs", fc)
+	p.schedule(100*time.Millisecond, 0)
+	fc.Advance(10 * time.Millisecond)
+	p.schedule(40*time.Millisecond, 10*time.Millisecond)
+	fc.Advance(29 * time.Millisecond)
+	select {
+	case <-p.events:
+		t.Fatal("the timer went off before the deadline it was moved to")
+	default:
+	}
+	fc.Advance(time.Millisecond)
+	select {
+	case <-p.events:
+	default:
+		t.Fatal("the timer did not go off at the deadline it was moved to")
+	}
+	p.taken()
+	require.Equal(t, []string{"timer-arm//0@0s", "timer-fire//0@40ms"}, obsFmtAll(rec.all(), t0))
+}
+
 // TestForeverDurationsNeverFallDue checks that deadline arithmetic
 // saturates: a duration of math.MaxInt64, meant as "forever", must not wrap
 // into the past once the clock has moved past the processor's base. Each

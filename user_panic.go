@@ -4,13 +4,16 @@ import "fmt"
 
 // This file holds how a processor turns a panic in user code into an error
 // Result: the one mechanism that Mapper, AsyncMapper, Filter, Tap, Switch,
-// Partition, SessionWindow, Stage (and so FlatMap) and the sources share.
-// A user function (a Mapper's fn, a Filter's predicate, a Tap's callback, a
-// Switch's predicate, a Partition's strategy or key extractor, a
-// SessionWindow's keyFunc, a StageFunc) that panics on an item fails that
-// item only: the item becomes an error Result named by the processor, and
-// the stream goes on. A source's seq or Reader that panics ends its stream
-// with such an error Result instead, since it cannot be resumed.
+// Partition, SessionWindow, WindowFold, Stage (and so FlatMap), the sources
+// and the keyed processors share. A user function (a Mapper's fn, a
+// Filter's predicate, a Tap's callback, a Switch's predicate, a Partition's
+// strategy or key extractor, a SessionWindow's keyFunc, a StageFunc, a
+// keyed processor's key) that panics on an item fails that item only: the
+// item becomes an error Result named by the processor, and the stream goes
+// on. A WindowFold's initial or fn that panics fails the window it was
+// folding, which goes out as an error Result when it ends. A source's seq
+// or Reader that panics ends its stream with such an error Result instead,
+// since it cannot be resumed.
 
 // userPanicError is the cause of the error Result a processor emits for an
 // item on which a user function panicked. Its text is "<head>: <value>",
@@ -18,10 +21,12 @@ import "fmt"
 // part of its contract: "fn panicked" (Mapper, AsyncMapper, Stage,
 // FlatMap), "predicate panicked" (Filter), "callback panicked" (Tap),
 // "predicate panic" (Switch), "partition strategy panic" (Partition),
-// "keyFunc panicked" (SessionWindow), "seq panicked" (FromSeq) and "Read
-// panicked" (FromLines). The processor is named by the StreamError that
-// carries it. Unwrap returns the panic value when that is an error, so
-// errors.Is and errors.As reach it.
+// "keyFunc panicked" (SessionWindow), "initial panicked" and "fn
+// panicked" (WindowFold), "seq panicked" (FromSeq), "Read panicked"
+// (FromLines) and "key panicked" (KeyedDebounce, KeyedThrottle,
+// KeyedBatcher). The processor is named by the StreamError that carries it.
+// Unwrap returns the panic value when that is an error, so errors.Is and
+// errors.As reach it.
 type userPanicError struct {
 	head  string // what panicked, in the processor's words
 	value any    // what recover returned

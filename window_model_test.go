@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"testing"
@@ -498,23 +499,117 @@ func winModelFail(t *testing.T, i int, name string, mode winMode, seed uint64, s
 		i, name, mode, seed, steps, want, got)
 }
 
-func TestTumblingWindow_ModelSchedules(t *testing.T) {
+// winConfig is one window configuration of the model tests: the window,
+// on a clock and observed by fn, and its reference model.
+type winConfig struct {
+	name   string
+	keys   int
+	window func(clk Clock, fn func(Event)) Window[int]
+	model  func([]winStep) ([]winOut, int)
+}
+
+// winForm runs one form of w and renders its output as the per-item
+// Results the models describe.
+type winForm func(t *testing.T, w Window[int], ctx context.Context, in <-chan Result[int]) <-chan Result[int]
+
+// winCases plays every configuration in one form.
+func winCases(t *testing.T, configs []winConfig, form winForm) []winModelCase {
 	var cases []winModelCase
-	for _, size := range []time.Duration{5 * winUnit, 2 * winUnit, winUnit} {
+	for _, c := range configs {
 		cases = append(cases, winModelCase{
+			name: c.name,
+			keys: c.keys,
+			proc: func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[int] {
+				return form(t, c.window(clk, fn), ctx, in)
+			},
+			model: c.model,
+		})
+	}
+	return cases
+}
+
+func winFormProcess(_ *testing.T, w Window[int], ctx context.Context, in <-chan Result[int]) <-chan Result[int] {
+	return w.Process(ctx, in)
+}
+
+// winFormCollect hands on each collection's Results as they are, so that
+// their window metadata is Collect's, and checks that the collection's
+// bounds and Meta are its Results' window.
+func winFormCollect(t *testing.T, w Window[int], ctx context.Context, in <-chan Result[int]) <-chan Result[int] {
+	return winFlatten(t, w.Collect(ctx, in), func(wc WindowCollection[int]) []Result[int] {
+		winCheckBounds(t, wc.Start, wc.End, wc.Meta)
+		for _, x := range wc.Results {
+			if meta, err := GetWindowMetadata(x); err != nil || !reflect.DeepEqual(meta, wc.Meta) {
+				t.Errorf("a collected Result's window %+v (%v), the collection's %+v", meta, err, wc.Meta)
+			}
+		}
+		return wc.Results
+	})
+}
+
+// winFormFold folds each window's Results into a slice, checking that fn
+// sees them as they were received, and hands them on decorated with the
+// WindowValue's Meta.
+func winFormFold(t *testing.T, w Window[int], ctx context.Context, in <-chan Result[int]) <-chan Result[int] {
+	gather := func(acc []Result[int], r Result[int]) []Result[int] {
+		if _, err := GetWindowMetadata(r); err == nil {
+			t.Errorf("fn was given a Result with window metadata: %v", r)
+		}
+		return append(acc, r)
+	}
+	return winFlatten(t, NewWindowFold(w, nil, gather).Process(ctx, in), func(v WindowValue[[]Result[int]]) []Result[int] {
+		winCheckBounds(t, v.Start, v.End, v.Meta)
+		decorated := make([]Result[int], len(v.Value))
+		for i, x := range v.Value {
+			decorated[i] = AddWindowMetadata(x, v.Meta)
+		}
+		return decorated
+	})
+}
+
+// winFlatten hands on the Results that each of a live form's windows holds,
+// as results renders them, in order; a live form here never emits an
+// error.
+func winFlatten[V any](t *testing.T, out <-chan Result[V], results func(V) []Result[int]) <-chan Result[int] {
+	flat := make(chan Result[int])
+	go func() {
+		defer close(flat)
+		for r := range out {
+			if r.IsError() {
+				t.Errorf("a live form emitted an error: %v", r.Error())
+				continue
+			}
+			for _, x := range results(r.Value()) {
+				flat <- x
+			}
+		}
+	}()
+	return flat
+}
+
+func winCheckBounds(t *testing.T, start, end time.Time, meta WindowMetadata) {
+	if !start.Equal(meta.Start) || !end.Equal(meta.End) {
+		t.Errorf("bounds [%v, %v), Meta's [%v, %v)", start, end, meta.Start, meta.End)
+	}
+}
+
+func winTumblingConfigs() []winConfig {
+	var configs []winConfig
+	for _, size := range []time.Duration{5 * winUnit, 2 * winUnit, winUnit} {
+		configs = append(configs, winConfig{
 			name: fmt.Sprintf("TumblingWindow(%v)", size),
 			keys: 1,
-			proc: func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[int] {
-				return NewTumblingWindow[int](size, clk).WithObserver(fn).Process(ctx, in)
+			window: func(clk Clock, fn func(Event)) Window[int] {
+				return NewTumblingWindow[int](size, clk).WithObserver(fn)
 			},
 			model: func(steps []winStep) ([]winOut, int) { return winModelTumbling(size, "tumbling", steps) },
 		})
 	}
-	winCheckModel(t, cases)
+	return configs
 }
 
-func TestSlidingWindow_ModelSchedules(t *testing.T) {
-	var cases []winModelCase
+func winSlidingConfigs() []winConfig {
+	var configs []winConfig
 	for _, p := range [][2]time.Duration{
 		{8 * winUnit, 2 * winUnit}, // size/slide = 4
 		{5 * winUnit, 2 * winUnit}, // slide does not divide size
@@ -523,32 +618,68 @@ func TestSlidingWindow_ModelSchedules(t *testing.T) {
 		{3 * winUnit, winUnit},
 	} {
 		size, slide := p[0], p[1]
-		cases = append(cases, winModelCase{
+		configs = append(configs, winConfig{
 			name: fmt.Sprintf("SlidingWindow(%v, slide %v)", size, slide),
 			keys: 1,
-			proc: func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[int] {
-				return NewSlidingWindow[int](size, clk).WithSlide(slide).WithObserver(fn).Process(ctx, in)
+			window: func(clk Clock, fn func(Event)) Window[int] {
+				return NewSlidingWindow[int](size, clk).WithSlide(slide).WithObserver(fn)
 			},
 			model: func(steps []winStep) ([]winOut, int) { return winModelSliding(size, slide, steps) },
 		})
 	}
-	winCheckModel(t, cases)
+	return configs
 }
 
-func TestSessionWindow_ModelSchedules(t *testing.T) {
-	var cases []winModelCase
+func winSessionConfigs() []winConfig {
+	var configs []winConfig
 	for _, p := range []struct {
 		gap  time.Duration
 		keys int
 	}{{3 * winUnit, 3}, {5 * winUnit, 4}, {winUnit, 2}, {2 * winUnit, 1}} {
-		cases = append(cases, winModelCase{
+		configs = append(configs, winConfig{
 			name: fmt.Sprintf("SessionWindow(gap %v, %d keys)", p.gap, p.keys),
 			keys: p.keys,
-			proc: func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[int] {
-				return NewSessionWindow(winKeyFunc, clk).WithGap(p.gap).WithObserver(fn).Process(ctx, in)
+			window: func(clk Clock, fn func(Event)) Window[int] {
+				return NewSessionWindow(winKeyFunc, clk).WithGap(p.gap).WithObserver(fn)
 			},
 			model: func(steps []winStep) ([]winOut, int) { return winModelSession(p.gap, steps) },
 		})
 	}
-	winCheckModel(t, cases)
+	return configs
+}
+
+func TestTumblingWindow_ModelSchedules(t *testing.T) {
+	winCheckModel(t, winCases(t, winTumblingConfigs(), winFormProcess))
+}
+
+func TestSlidingWindow_ModelSchedules(t *testing.T) {
+	winCheckModel(t, winCases(t, winSlidingConfigs(), winFormProcess))
+}
+
+func TestSessionWindow_ModelSchedules(t *testing.T) {
+	winCheckModel(t, winCases(t, winSessionConfigs(), winFormProcess))
+}
+
+// winAllConfigs returns every configuration, by window kind.
+func winAllConfigs() map[string][]winConfig {
+	return map[string][]winConfig{
+		"tumbling": winTumblingConfigs(),
+		"sliding":  winSlidingConfigs(),
+		"session":  winSessionConfigs(),
+	}
+}
+
+// The live forms against the same models: Collect, and a fold that
+// gathers each window's Results, must emit exactly the windows Process
+// emits, at the same instants, with the same observer events.
+func TestWindows_CollectModelSchedules(t *testing.T) {
+	for name, configs := range winAllConfigs() {
+		t.Run(name, func(t *testing.T) { winCheckModel(t, winCases(t, configs, winFormCollect)) })
+	}
+}
+
+func TestWindows_FoldModelSchedules(t *testing.T) {
+	for name, configs := range winAllConfigs() {
+		t.Run(name, func(t *testing.T) { winCheckModel(t, winCases(t, configs, winFormFold)) })
+	}
 }

@@ -28,7 +28,7 @@ type wpObsCase struct {
 
 type wpObsStart = func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[int]
 
-func wpPlayObsCases(t *testing.T, name string, start wpObsStart, cases []wpObsCase) {
+func wpPlayObsCases[O any](t *testing.T, name string, start func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[O], cases []wpObsCase) {
 	t.Helper()
 	for _, c := range cases {
 		for _, fake := range []bool{false, true} {
@@ -217,6 +217,206 @@ func TestSessionWindow_ObserverSequences(t *testing.T) {
 			events:   []string{obsArm(0), obsFire(100), obsArm(100), obsCanc(2, 100), obsStop(100), obsClose(100)},
 		},
 	})
+}
+
+// wpCount is a counting fold.
+func wpCount(n int, _ Result[int]) int { return n + 1 }
+
+// The live forms report as Process does, one emit per window, once its one
+// Result is taken; a cancel loses a whole window, however many Results it
+// stands for. Tumbling windows of 100ms.
+func TestTumblingWindow_LiveObserverSequences(t *testing.T) {
+	collect := func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[WindowCollection[int]] {
+		return NewTumblingWindow[int](obsMs(100), clk).WithObserver(fn).Collect(ctx, in)
+	}
+	wpPlayObsCases(t, "tumbling-window", collect, []wpObsCase{
+		{
+			name:    "a window goes out at its End, with no item after it",
+			steps:   []obsStep{obsSend(1), obsWait(obsMs(30)), obsSend(2), obsWait(obsMs(70)), obsWait(obsMs(50)), obsCloseIn()},
+			events:  []string{obsArm(0), obsFire(100), wpEnd(2, 100), obsClose(150)},
+			outputs: []string{"[1 2]"},
+		},
+		{
+			name:    "flush at close: the timer stops first",
+			steps:   []obsStep{obsSend(1), obsWait(obsMs(50)), obsFail(2), obsCloseIn()},
+			events:  []string{obsArm(0), obsStop(50), wpShut(2, 50), obsClose(50)},
+			outputs: []string{"[1 E2]"},
+		},
+		{
+			name:    "cancel with a window held",
+			steps:   []obsStep{obsSend(1), obsSend(2), obsWait(obsMs(20)), obsCancelCtx()},
+			events:  []string{obsArm(0), obsCanc(2, 20), obsStop(20), obsClose(20)},
+			outputs: nil,
+		},
+		{
+			name:     "cancel while the collection waits for a reader: all of it is lost",
+			noReader: true,
+			steps:    []obsStep{obsSend(1), obsSend(2), obsSend(3), obsWait(obsMs(100)), obsWait(obsMs(10)), obsCancelCtx()},
+			events:   []string{obsArm(0), obsFire(100), obsCanc(3, 110), obsClose(110)},
+			outputs:  nil,
+		},
+		{
+			name:     "an emit is timed when decided, and reported once the collection is taken",
+			noReader: true,
+			steps:    []obsStep{obsSend(1), obsSend(2), obsWait(obsMs(100)), obsWait(obsMs(10)), obsRead(), obsCloseIn()},
+			events:   []string{obsArm(0), obsFire(100), wpEnd(2, 100), obsClose(110)},
+			outputs:  []string{"[1 2]"},
+		},
+	})
+	fold := func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[WindowValue[int]] {
+		return NewWindowFold(NewTumblingWindow[int](obsMs(100), clk).WithObserver(fn), nil, wpCount).Process(ctx, in)
+	}
+	wpPlayObsCases(t, "tumbling-window", fold, []wpObsCase{
+		{
+			name:    "a fold goes out at its End, counting its Results",
+			steps:   []obsStep{obsSend(1), obsWait(obsMs(30)), obsFail(2), obsWait(obsMs(70)), obsSend(3), obsWait(obsMs(30)), obsCloseIn()},
+			events:  []string{obsArm(0), obsFire(100), wpEnd(2, 100), obsArm(100), obsStop(130), wpShut(1, 130), obsClose(130)},
+			outputs: []string{"2", "1"},
+		},
+		{
+			name:    "cancel with a fold held counts the Results it folded",
+			steps:   []obsStep{obsSend(1), obsSend(2), obsWait(obsMs(20)), obsCancelCtx()},
+			events:  []string{obsArm(0), obsCanc(2, 20), obsStop(20), obsClose(20)},
+			outputs: nil,
+		},
+		{
+			name:     "cancel while the fold waits for a reader",
+			noReader: true,
+			steps:    []obsStep{obsSend(1), obsSend(2), obsSend(3), obsWait(obsMs(100)), obsWait(obsMs(10)), obsCancelCtx()},
+			events:   []string{obsArm(0), obsFire(100), obsCanc(3, 110), obsClose(110)},
+			outputs:  nil,
+		},
+	})
+	failing := func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[WindowValue[int]] {
+		count := func(n int, r Result[int]) int {
+			if r.Value() == 2 {
+				panic("two")
+			}
+			return n + 1
+		}
+		return NewWindowFold(NewTumblingWindow[int](obsMs(100), clk).WithObserver(fn), nil, count).Process(ctx, in)
+	}
+	wpPlayObsCases(t, "tumbling-window", failing, []wpObsCase{
+		{
+			name: "a window whose fn panicked goes out at its End as an error, counting every Result it received",
+			steps: []obsStep{obsSend(1), obsSend(2), obsSend(3), obsWait(obsMs(100)), obsSend(4),
+				obsWait(obsMs(100)), obsCloseIn()},
+			events:  []string{obsArm(0), obsFire(100), wpEnd(3, 100), obsArm(100), obsFire(200), wpEnd(1, 200), obsClose(200)},
+			outputs: []string{"E1", "1"},
+		},
+	})
+}
+
+// Sliding windows of 100ms every 50ms, and of 50ms every 100ms, in the
+// live forms.
+func TestSlidingWindow_LiveObserverSequences(t *testing.T) {
+	overlap := []wpObsCase{
+		{
+			name:  "overlapping windows go out at their Ends",
+			steps: []obsStep{obsWait(obsMs(10)), obsSend(1), obsWait(obsMs(50)), obsSend(2), obsWait(obsMs(50)), obsWait(obsMs(50)), obsCloseIn()},
+			// [10,110) holds 1 and 2, [60,160) holds 2.
+			events: []string{obsArm(10), obsFire(110), obsArm(110), wpEnd(2, 110), obsFire(160), wpEnd(1, 160), obsClose(160)},
+		},
+		{
+			name:   "cancel counts a Result once per window it is in",
+			steps:  []obsStep{obsSend(1), obsWait(obsMs(60)), obsSend(2), obsCancelCtx()},
+			events: []string{obsArm(0), obsCanc(3, 60), obsStop(60), obsClose(60)},
+		},
+	}
+	gaps := []wpObsCase{{
+		name: "an item in a gap is dropped",
+		steps: []obsStep{obsSend(1), obsWait(obsMs(70)), obsSend(2), obsFail(3), obsWait(obsMs(30)), obsSend(4),
+			obsWait(obsMs(50)), obsCloseIn()},
+		events: []string{obsArm(0), obsFire(50), wpEnd(1, 50), wpDrop(70), wpDrop(70),
+			obsArm(100), obsFire(150), wpEnd(1, 150), obsClose(150)},
+	}}
+	withOutputs := func(cases []wpObsCase, outputs ...[]string) []wpObsCase {
+		cases = slices.Clone(cases)
+		for i := range cases {
+			cases[i].outputs = outputs[i]
+		}
+		return cases
+	}
+	window := func(clk Clock, fn func(Event), size, slide int) *SlidingWindow[int] {
+		return NewSlidingWindow[int](obsMs(size), clk).WithSlide(obsMs(slide)).WithObserver(fn)
+	}
+	collect := func(size, slide int) func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[WindowCollection[int]] {
+		return func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[WindowCollection[int]] {
+			return window(clk, fn, size, slide).Collect(ctx, in)
+		}
+	}
+	fold := func(size, slide int) func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[WindowValue[int]] {
+		return func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[WindowValue[int]] {
+			return NewWindowFold(window(clk, fn, size, slide), nil, wpCount).Process(ctx, in)
+		}
+	}
+	wpPlayObsCases(t, "sliding-window", collect(100, 50), withOutputs(overlap, []string{"[1 2]", "[2]"}, nil))
+	wpPlayObsCases(t, "sliding-window", fold(100, 50), withOutputs(overlap, []string{"2", "1"}, nil))
+	wpPlayObsCases(t, "sliding-window", collect(50, 100), withOutputs(gaps, []string{"[1]", "[4]"}))
+	// Every 25ms: [0,100) holds 1 to 4, [25,125) 2 to 4, [50,150) 3 and 4,
+	// [75,175) 4. The loop is still sending the first window when the
+	// other three end, so those go out together, and the cancel comes while
+	// the second of them waits: it and the third are lost, the first not.
+	backlog := []wpObsCase{{
+		name:     "cancel while the second of three windows due together waits for a reader",
+		noReader: true,
+		steps: []obsStep{obsSend(1), obsWait(obsMs(30)), obsSend(2), obsWait(obsMs(30)), obsSend(3), obsWait(obsMs(20)), obsSend(4),
+			obsWait(obsMs(80)), obsWait(obsMs(60)), obsRead(), obsRead(), obsCancelCtx()},
+		events: []string{obsArm(0), obsFire(100), obsArm(100), wpEnd(4, 100), obsFire(220), wpEnd(3, 220), obsCanc(3, 220), obsClose(220)},
+	}}
+	wpPlayObsCases(t, "sliding-window", collect(100, 25), withOutputs(backlog, []string{"[1 2 3 4]", "[2 3 4]"}))
+	wpPlayObsCases(t, "sliding-window", fold(100, 25), withOutputs(backlog, []string{"4", "3"}))
+	wpPlayObsCases(t, "sliding-window", fold(50, 100), withOutputs(gaps, []string{"1", "1"}))
+}
+
+// Sessions with a gap of 100ms, keyed by the item's last digit, in the
+// live forms; an item whose keyFunc panics goes out at once, unreported.
+func TestSessionWindow_LiveObserverSequences(t *testing.T) {
+	keyFunc := func(r Result[int]) string {
+		if r.IsSuccess() && r.Value() == 7 {
+			panic("seven")
+		}
+		return winKeyFunc(r)
+	}
+	cases := []wpObsCase{
+		{
+			name:   "sessions ending together go out in opening order",
+			steps:  []obsStep{obsSend(1), obsWait(obsMs(30)), obsSend(2), obsSend(11), obsWait(obsMs(100)), obsCloseIn()},
+			events: []string{obsArm(0), obsFire(130), wpGap(2, 130), wpGap(1, 130), obsClose(130)},
+		},
+		{
+			name:   "an item after the gap starts a new session; flush at close",
+			steps:  []obsStep{obsSend(1), obsWait(obsMs(100)), obsSend(11), obsFail(21), obsWait(obsMs(20)), obsCloseIn()},
+			events: []string{obsArm(0), obsFire(100), wpGap(1, 100), obsArm(100), obsStop(120), wpShut(2, 120), obsClose(120)},
+		},
+		{
+			name:   "an item keyFunc panics on goes out at once",
+			steps:  []obsStep{obsSend(1), obsWait(obsMs(10)), obsSend(7), obsWait(obsMs(90)), obsCloseIn()},
+			events: []string{obsArm(0), obsFire(100), wpGap(1, 100), obsClose(100)},
+		},
+		{
+			name:   "cancel with sessions held",
+			steps:  []obsStep{obsSend(1), obsSend(2), obsSend(11), obsWait(obsMs(10)), obsCancelCtx()},
+			events: []string{obsArm(0), obsCanc(3, 10), obsStop(10), obsClose(10)},
+		},
+	}
+	window := func(clk Clock, fn func(Event)) *SessionWindow[int] {
+		return NewSessionWindow(keyFunc, clk).WithGap(obsMs(100)).WithObserver(fn)
+	}
+	collected := slices.Clone(cases)
+	for i, outputs := range [][]string{{"[1 11]", "[2]"}, {"[1]", "[11 E21]"}, {"E[7]", "[1]"}, nil} {
+		collected[i].outputs = outputs
+	}
+	wpPlayObsCases(t, "session-window", func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[WindowCollection[int]] {
+		return window(clk, fn).Collect(ctx, in)
+	}, collected)
+	folded := slices.Clone(cases)
+	for i, outputs := range [][]string{{"2", "1"}, {"1", "2"}, {"E0", "1"}, nil} {
+		folded[i].outputs = outputs
+	}
+	wpPlayObsCases(t, "session-window", func(ctx context.Context, clk Clock, fn func(Event), in <-chan Result[int]) <-chan Result[WindowValue[int]] {
+		return NewWindowFold(window(clk, fn), nil, wpCount).Process(ctx, in)
+	}, folded)
 }
 
 // An input or the close that reaches a window's End before the timer's

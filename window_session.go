@@ -94,13 +94,13 @@ func (w *SessionWindow[T]) WithObserver(fn func(Event)) *SessionWindow[T] {
 // session is one key's open session. The open sessions form a list by
 // ascending lastActivity, so the first ends first: an item moves its
 // session to the back, and a new session starts there.
-type session[T any] struct {
+type session[W any] struct {
 	key        string
 	start      time.Duration // since the timer's base
 	last       time.Duration // lastActivity, since the timer's base
 	seq        uint64        // opening order
-	items      []Result[T]
-	prev, next *session[T]
+	w          W
+	prev, next *session[W]
 }
 
 // Process groups in into sessions and returns the output channel, which is
@@ -113,200 +113,163 @@ type session[T any] struct {
 // drain the output. Each call keeps its own state and its own copy of the
 // gap and keyFunc.
 func (w *SessionWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
-	gap, keyFunc := w.gap, w.keyFunc
-	out := make(chan Result[T])
-	lp := newLoop(ctx, "SessionWindow.Process", w.clock, in, out)
-	rep := newEventReporter(w.observer, w.name, w.clock)
-	timer := newPeriodTimer(w.clock)
-	timer.rep = rep
-	go func() {
-		defer lp.exit()
-		defer close(out)
-		defer rep.report(EventClose, "", 0)
-		defer timer.disarm()
-
-		var bufs windowBuffers[T]
-		byKey := make(map[string]*session[T])
-		var head, tail *session[T] // the list by lastActivity
-		var seq uint64
-		var spare *session[T] // one ended session kept for reuse
-		var due []*session[T]
-		gapBox := any(gap)
-
-		unlink := func(s *session[T]) {
-			if s.prev != nil {
-				s.prev.next = s.next
-			} else {
-				head = s.next
-			}
-			if s.next != nil {
-				s.next.prev = s.prev
-			} else {
-				tail = s.prev
-			}
-			s.prev, s.next = nil, nil
-		}
-		pushBack := func(s *session[T]) {
-			s.prev = tail
-			if tail != nil {
-				tail.next = s
-			} else {
-				head = s
-			}
-			tail = s
-		}
-		// cancelled reports the end of ctx with the Results still held: in
-		// the sessions being emitted (an emitted one holds none, one cut
-		// short holds what it did not send), in the open ones, and the
-		// sending Results being sent outside any session.
-		cancelled := func(sending int) {
-			if rep == nil {
-				return
-			}
-			n := sending
-			for _, s := range due {
-				n += len(s.items)
-			}
-			for s := head; s != nil; s = s.next {
-				n += len(s.items)
-			}
-			rep.report(EventCancel, "", n)
-		}
-		// emitDueSessions emits the sessions in due, which are out of the
-		// list, for reason, decided when the clock read now.
-		emitDueSessions := func(reason string, now time.Duration) bool {
-			// Sessions with the same lastActivity end together; they go out
-			// in opening order, whatever order their items came in.
-			slices.SortStableFunc(due, func(a, b *session[T]) int {
-				if c := cmp.Compare(a.last, b.last); c != 0 {
-					return c
-				}
-				return cmp.Compare(a.seq, b.seq)
-			})
-			for _, s := range due {
-				key := s.key
-				boxes := windowBoxes{
-					start: timer.base.Add(s.start), end: timer.base.Add(deadlineAfter(s.last, gap)),
-					typ: string(WindowTypeSession), size: time.Duration(0), gap: gapBox, key: key,
-				}
-				n := len(s.items)
-				if sent := emitWindow(lp, out, s.items, &boxes); sent < n {
-					s.items = s.items[sent:]
-					cancelled(0)
-					return false
-				}
-				bufs.put(s.items)
-				*s = session[T]{}
-				spare = s
-				rep.reportSince(EventEmit, reason, n, timer.base, now)
-			}
-			clear(due)
-			due = due[:0]
-			return true
-		}
-		// emitDue emits every session whose gap has passed by now, and
-		// re-arms the timer for the next session's end, if any.
-		emitDue := func(now time.Duration) bool {
-			for head != nil && now >= deadlineAfter(head.last, gap) {
-				s := head
-				unlink(s)
-				delete(byKey, s.key)
-				due = append(due, s)
-			}
-			if len(due) == 0 {
-				return true
-			}
-			if head == nil {
-				timer.disarmAt(now)
-			} else {
-				timer.schedule(deadlineAfter(head.last, gap), now)
-			}
-			return emitDueSessions(ReasonSessionGap, now)
-		}
-
-		for {
-			r, ok, gotEvent, stop := receive(lp, timer.events, in)
-			switch {
-			case stop:
-				cancelled(0)
-				return
-			case gotEvent:
-				timer.taken()
-				if !emitDue(timer.now()) {
-					return
-				}
-			case !ok:
-				if head == nil {
-					return
-				}
-				// Time first: sessions whose gap has passed go out for it,
-				// and the rest for the close.
-				now := timer.now()
-				if !emitDue(now) {
-					return
-				}
-				timer.disarmAt(now)
-				for s := head; s != nil; s = s.next {
-					due = append(due, s)
-				}
-				head, tail = nil, nil
-				emitDueSessions(ReasonClose, now)
-				return
-			default:
-				now := timer.now()
-				if !emitDue(now) {
-					return
-				}
-				key, err := sessionKey(keyFunc, r)
-				if err != nil {
-					if !send(lp, out, keyFuncFailed(r, err, w.name)) {
-						cancelled(1)
-						return
-					}
-					continue
-				}
-				s := byKey[key]
-				wasIdle, moved := head == nil, false
-				if s == nil {
-					s, spare = spare, nil
-					if s == nil {
-						s = new(session[T])
-					}
-					seq++
-					s.key, s.start, s.seq, s.items = key, now, seq, bufs.get()
-					byKey[key] = s
-				} else {
-					moved = head == s
-					unlink(s)
-				}
-				s.last = now
-				s.items = append(s.items, r)
-				pushBack(s)
-				// The first session's end only moves later, and the armed
-				// timer re-arms itself for a deadline that has moved; so the
-				// timer needs scheduling only when nothing was pending, or
-				// when this item moved the first session's end.
-				if wasIdle || moved {
-					timer.schedule(deadlineAfter(head.last, gap), now)
-				}
-			}
-		}
-	}()
-	return out
+	return startWindows(ctx, "SessionWindow.Process", w.spec(), &perResultHolder[T]{}, in)
 }
 
-// sessionKey calls keyFunc, turning a panic into an error.
-func sessionKey[T any](keyFunc func(Result[T]) string, r Result[T]) (key string, err error) {
-	defer recoverUserPanic("keyFunc panicked", &err)
-	return keyFunc(r), nil
+// Collect groups in into sessions as Process does and emits each session
+// as one WindowCollection when it ends: at exactly lastActivity + gap
+// while the stream runs, or at once when in closes, in order of End, then
+// opening order. See [Window] for what it shares with Process. An item on
+// which keyFunc panics goes out at once as an error Result whose Item is a
+// WindowCollection of that item alone, with no window (zero Start, End and
+// Meta). The output is unbuffered.
+func (w *SessionWindow[T]) Collect(ctx context.Context, in <-chan Result[T]) <-chan Result[WindowCollection[T]] {
+	return startWindows(ctx, "SessionWindow.Collect", w.spec(), &collectHolder[T]{}, in)
 }
 
-// keyFuncFailed is the error Result for r, on which keyFunc panicked with
-// err: it keeps r's item and metadata.
-func keyFuncFailed[T any](r Result[T], err error, name string) Result[T] {
-	item := r.value
-	if r.err != nil {
-		item = r.err.Item
+func (w *SessionWindow[T]) spec() windowSpec[T] {
+	return windowSpec[T]{name: w.name, clock: w.clock, observer: w.observer, typ: WindowTypeSession, gap: w.gap, keyFunc: w.keyFunc}
+}
+
+// sessionLoop is the state of one Process call of a session window. The
+// timer is armed exactly while a session is open, for the first session's
+// end.
+type sessionLoop[T, W, O any] struct {
+	clockLoop
+	out        chan<- O
+	h          windowHolder[T, W, O]
+	name       string
+	gap        time.Duration
+	gapBox     any
+	keyFunc    func(Result[T]) string
+	byKey      map[string]*session[W]
+	head, tail *session[W] // the list by lastActivity
+	seq        uint64
+	spare      *session[W] // one ended session kept for reuse
+	// ending holds the sessions being emitted, out of the list.
+	ending []*session[W]
+}
+
+func (s *sessionLoop[T, W, O]) unlink(ss *session[W]) {
+	if ss.prev != nil {
+		ss.prev.next = ss.next
+	} else {
+		s.head = ss.next
 	}
-	return Result[T]{metadata: r.metadata, err: NewStreamError(item, err, name)}
+	if ss.next != nil {
+		ss.next.prev = ss.prev
+	} else {
+		s.tail = ss.prev
+	}
+	ss.prev, ss.next = nil, nil
+}
+
+func (s *sessionLoop[T, W, O]) pushBack(ss *session[W]) {
+	ss.prev = s.tail
+	if s.tail != nil {
+		s.tail.next = ss
+	} else {
+		s.head = ss
+	}
+	s.tail = ss
+}
+
+// headEnd is the first session's end, 0 when none is open.
+func (s *sessionLoop[T, W, O]) headEnd() time.Duration {
+	if s.head == nil {
+		return 0
+	}
+	return deadlineAfter(s.head.last, s.gap)
+}
+
+// due emits every session whose gap has passed by now, after setting the
+// timer for the next session's end, if any.
+func (s *sessionLoop[T, W, O]) due(now time.Duration) bool {
+	for s.head != nil && now >= deadlineAfter(s.head.last, s.gap) {
+		ss := s.head
+		s.unlink(ss)
+		delete(s.byKey, ss.key)
+		s.ending = append(s.ending, ss)
+	}
+	s.wakeAt(s.headEnd(), now)
+	return s.emitEnding(ReasonSessionGap, now)
+}
+
+func (s *sessionLoop[T, W, O]) input(r Result[T], now time.Duration) bool {
+	key, err := keyOf(s.keyFunc, r, "keyFunc panicked")
+	if err != nil {
+		return deliver(&s.clockLoop, s.out, s.h.unkeyed(r, err, s.name), 1)
+	}
+	ss := s.byKey[key]
+	if ss == nil {
+		ss, s.spare = s.spare, nil
+		if ss == nil {
+			ss = new(session[W])
+		}
+		s.seq++
+		ss.key, ss.start, ss.seq, ss.w = key, now, s.seq, s.h.open()
+		s.byKey[key] = ss
+	} else {
+		s.unlink(ss)
+	}
+	ss.last = now
+	s.h.add(&ss.w, r)
+	s.pushBack(ss)
+	// The first session's end only moves later, so the armed timer
+	// re-arms itself for it.
+	s.wakeAt(s.headEnd(), now)
+	return true
+}
+
+func (s *sessionLoop[T, W, O]) flush(now time.Duration) bool {
+	s.wakeAt(0, now)
+	for ss := s.head; ss != nil; ss = ss.next {
+		s.ending = append(s.ending, ss)
+	}
+	s.head, s.tail = nil, nil
+	return s.emitEnding(ReasonClose, now)
+}
+
+// held counts the Results still held: in the sessions being emitted (an
+// emitted one holds none, one cut short holds what it did not send) and in
+// the open ones.
+func (s *sessionLoop[T, W, O]) held() int {
+	n := 0
+	for _, ss := range s.ending {
+		n += s.h.held(&ss.w)
+	}
+	for ss := s.head; ss != nil; ss = ss.next {
+		n += s.h.held(&ss.w)
+	}
+	return n
+}
+
+// emitEnding emits the sessions in ending, for reason, decided when the
+// clock read now.
+func (s *sessionLoop[T, W, O]) emitEnding(reason string, now time.Duration) bool {
+	// Sessions with the same lastActivity end together; they go out in
+	// opening order, whatever order their items came in.
+	slices.SortStableFunc(s.ending, func(a, b *session[W]) int {
+		if c := cmp.Compare(a.last, b.last); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	for _, ss := range s.ending {
+		boxes := windowBoxes{
+			start: s.timer.base.Add(ss.start), end: s.timer.base.Add(deadlineAfter(ss.last, s.gap)),
+			typ: string(WindowTypeSession), size: time.Duration(0), gap: s.gapBox, key: ss.key,
+		}
+		n := s.h.held(&ss.w)
+		if !s.h.emit(&s.clockLoop, s.out, &ss.w, &boxes) {
+			return false
+		}
+		s.h.release(&ss.w)
+		*ss = session[W]{}
+		s.spare = ss
+		s.rep.reportSince(EventEmit, reason, n, s.timer.base, now)
+	}
+	clear(s.ending)
+	s.ending = s.ending[:0]
+	return true
 }

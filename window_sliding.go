@@ -104,155 +104,127 @@ func (w *SlidingWindow[T]) WithObserver(fn func(Event)) *SlidingWindow[T] {
 // close the input and drain the output. Each call keeps its own state and
 // its own copy of size and slide.
 func (w *SlidingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
-	size, slide := w.size, w.slide
-	rep := newEventReporter(w.observer, w.name, w.clock)
-	if slide == size {
-		mustHaveCtx(ctx, "SlidingWindow.Process") // before the tumbling loop's own check names TumblingWindow
-		return processGrid(ctx, w.clock, in, size, &slide, rep)
+	return startWindows(ctx, "SlidingWindow.Process", w.spec(), &perResultHolder[T]{}, in)
+}
+
+// Collect windows in as Process does and emits each window as one
+// WindowCollection when it ends: at exactly its End while the stream runs,
+// or at once when in closes, in order of End, then Start. See [Window] for
+// what it shares with Process. The output is unbuffered.
+func (w *SlidingWindow[T]) Collect(ctx context.Context, in <-chan Result[T]) <-chan Result[WindowCollection[T]] {
+	return startWindows(ctx, "SlidingWindow.Collect", w.spec(), &collectHolder[T]{}, in)
+}
+
+func (w *SlidingWindow[T]) spec() windowSpec[T] {
+	return windowSpec[T]{name: w.name, clock: w.clock, observer: w.observer, typ: WindowTypeSliding, size: w.size, slide: w.slide}
+}
+
+// slidingLoop is the state of one Process call of a sliding window with
+// slide != size. The timer is armed exactly while a window is pending, for
+// the earliest End.
+type slidingLoop[T, W, O any] struct {
+	clockLoop
+	out         chan<- O
+	h           windowHolder[T, W, O]
+	size, slide time.Duration
+	boxes       windowBoxes
+	// open holds the pending windows, by ascending k, so by ascending End
+	// and Start: an item joins the open windows and windows after them,
+	// and every window before the ones it joins has ended and gone out
+	// first (the time-first rule).
+	open     []slidingWin[W]
+	anchor   time.Duration // F, since the timer's base
+	anchored bool
+}
+
+type slidingWin[W any] struct {
+	start time.Duration // since the timer's base
+	w     W
+}
+
+// due emits, in order, every open window whose End now has reached, after
+// setting the timer for the next End, if any.
+func (s *slidingLoop[T, W, O]) due(now time.Duration) bool {
+	n := 0
+	for n < len(s.open) && now >= deadlineAfter(s.open[n].start, s.size) {
+		n++
 	}
-	out := make(chan Result[T])
-	lp := newLoop(ctx, "SlidingWindow.Process", w.clock, in, out)
-	timer := newPeriodTimer(w.clock)
-	timer.rep = rep
-	go func() {
-		defer lp.exit()
-		defer close(out)
-		defer rep.report(EventClose, "", 0)
-		defer timer.disarm()
+	next := time.Duration(0)
+	if n < len(s.open) {
+		next = deadlineAfter(s.open[n].start, s.size)
+	}
+	s.wakeAt(next, now)
+	for i := range n {
+		if !s.emit(&s.open[i], ReasonWindowEnd, now) {
+			return false
+		}
+	}
+	m := copy(s.open, s.open[n:])
+	clear(s.open[m:])
+	s.open = s.open[:m]
+	return true
+}
 
-		boxes := windowBoxes{typ: string(WindowTypeSliding), size: size, slide: slide}
-		var bufs windowBuffers[T]
-		// open holds the windows with items, by ascending k, so by
-		// ascending End and Start: an item joins the open windows and
-		// windows after them, and every window before the ones it joins
-		// has ended and gone out first (the time-first rule).
-		type slidingWin struct {
-			start time.Duration // since the timer's base
-			items []Result[T]
-		}
-		var open []slidingWin
-		var anchor time.Duration // F, since the timer's base
-		anchored := false
+func (s *slidingLoop[T, W, O]) input(r Result[T], now time.Duration) bool {
+	if !s.anchored {
+		s.anchor, s.anchored = now, true
+	}
+	// The windows that contain now are k in [lo, hi]: those with start <=
+	// now < start+size.
+	rel := now - s.anchor
+	hi := rel / s.slide
+	lo := time.Duration(0)
+	if rel >= s.size {
+		lo = (rel-s.size)/s.slide + 1
+	}
+	if lo > hi {
+		// In a gap of a grid with slide > size.
+		s.rep.reportSince(EventDrop, ReasonGap, 1, s.timer.base, now)
+		return true
+	}
+	for i := range s.open {
+		s.h.add(&s.open[i].w, r)
+	}
+	next := lo
+	if len(s.open) > 0 {
+		next = max(next, (s.open[len(s.open)-1].start-s.anchor)/s.slide+1)
+	}
+	for k := next; k <= hi; k++ {
+		s.open = append(s.open, slidingWin[W]{start: s.anchor + k*s.slide, w: s.h.open()})
+		s.h.add(&s.open[len(s.open)-1].w, r)
+	}
+	s.wakeAt(deadlineAfter(s.open[0].start, s.size), now)
+	return true
+}
 
-		// cancelled reports the end of ctx with the Results still held:
-		// emitted windows hold none, and a window cut short holds what it
-		// did not send.
-		cancelled := func() {
-			if rep == nil {
-				return
-			}
-			n := 0
-			for i := range open {
-				n += len(open[i].items)
-			}
-			rep.report(EventCancel, "", n)
+func (s *slidingLoop[T, W, O]) flush(now time.Duration) bool {
+	s.wakeAt(0, now)
+	for i := range s.open {
+		if !s.emit(&s.open[i], ReasonClose, now) {
+			return false
 		}
-		// emitWin sends win, which went out for reason when the clock read
-		// now.
-		emitWin := func(win *slidingWin, reason string, now time.Duration) bool {
-			boxes.start, boxes.end = timer.base.Add(win.start), timer.base.Add(deadlineAfter(win.start, size))
-			n := len(win.items)
-			if sent := emitWindow(lp, out, win.items, &boxes); sent < n {
-				win.items = win.items[sent:]
-				cancelled()
-				return false
-			}
-			bufs.put(win.items)
-			win.items = nil
-			rep.reportSince(EventEmit, reason, n, timer.base, now)
-			return true
-		}
-		// emitDue emits, in order, every open window whose End now has
-		// reached, and re-arms the timer for the next End, if any.
-		emitDue := func(now time.Duration) bool {
-			n := 0
-			for n < len(open) && now >= deadlineAfter(open[n].start, size) {
-				n++
-			}
-			if n == 0 {
-				return true
-			}
-			if n == len(open) {
-				timer.disarmAt(now)
-			} else {
-				timer.schedule(deadlineAfter(open[n].start, size), now)
-			}
-			for i := range n {
-				if !emitWin(&open[i], ReasonWindowEnd, now) {
-					return false
-				}
-			}
-			m := copy(open, open[n:])
-			clear(open[m:])
-			open = open[:m]
-			return true
-		}
+	}
+	return true
+}
 
-		for {
-			r, ok, gotEvent, stop := receive(lp, timer.events, in)
-			switch {
-			case stop:
-				cancelled()
-				return
-			case gotEvent:
-				timer.taken()
-				if !emitDue(timer.now()) {
-					return
-				}
-			case !ok:
-				if len(open) == 0 {
-					return
-				}
-				// Time first: windows whose End has come go out for it,
-				// and the rest for the close.
-				now := timer.now()
-				if !emitDue(now) {
-					return
-				}
-				timer.disarmAt(now)
-				for i := range open {
-					if !emitWin(&open[i], ReasonClose, now) {
-						return
-					}
-				}
-				return
-			default:
-				now := timer.now()
-				if !emitDue(now) {
-					return
-				}
-				if !anchored {
-					anchor, anchored = now, true
-				}
-				// The windows that contain now are k in [lo, hi]: those
-				// with start <= now < start+size.
-				rel := now - anchor
-				hi := rel / slide
-				lo := time.Duration(0)
-				if rel >= size {
-					lo = (rel-size)/slide + 1
-				}
-				if lo > hi {
-					// In a gap of a grid with slide > size.
-					rep.reportSince(EventDrop, ReasonGap, 1, timer.base, now)
-					continue
-				}
-				wasEmpty := len(open) == 0
-				for i := range open {
-					open[i].items = append(open[i].items, r)
-				}
-				next := lo
-				if len(open) > 0 {
-					next = max(next, (open[len(open)-1].start-anchor)/slide+1)
-				}
-				for k := next; k <= hi; k++ {
-					open = append(open, slidingWin{start: anchor + k*slide, items: append(bufs.get(), r)})
-				}
-				if wasEmpty {
-					timer.schedule(deadlineAfter(open[0].start, size), now)
-				}
-			}
-		}
-	}()
-	return out
+// held counts the Results still held: emitted windows hold none, and a
+// window cut short holds what it did not send.
+func (s *slidingLoop[T, W, O]) held() int {
+	n := 0
+	for i := range s.open {
+		n += s.h.held(&s.open[i].w)
+	}
+	return n
+}
+
+// emit sends win, which went out for reason when the clock read now.
+func (s *slidingLoop[T, W, O]) emit(win *slidingWin[W], reason string, now time.Duration) bool {
+	s.boxes.start, s.boxes.end = s.timer.base.Add(win.start), s.timer.base.Add(deadlineAfter(win.start, s.size))
+	n := s.h.held(&win.w)
+	if !s.h.emit(&s.clockLoop, s.out, &win.w, &s.boxes) {
+		return false
+	}
+	s.h.release(&win.w)
+	s.rep.reportSince(EventEmit, reason, n, s.timer.base, now)
+	return true
 }

@@ -3,7 +3,6 @@ package streamz
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -78,100 +77,75 @@ func (w *TumblingWindow[T]) WithObserver(fn func(Event)) *TumblingWindow[T] {
 // current window, even if nobody is reading; to get the last window, close
 // the input and drain the output. Each call keeps its own state.
 func (w *TumblingWindow[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
-	return processGrid(ctx, w.clock, in, w.size, nil, newEventReporter(w.observer, w.name, w.clock))
+	return startWindows(ctx, "TumblingWindow.Process", w.spec(), &perResultHolder[T]{}, in)
 }
 
-// processGrid runs a tumbling window of size: TumblingWindow, and
-// SlidingWindow when slide == size, which passes its slide to be written
-// as window_slide with type "sliding". rep is the call's observer, nil for
-// none.
-func processGrid[T any](ctx context.Context, clock Clock, in <-chan Result[T], size time.Duration, slide *time.Duration, rep *eventReporter) <-chan Result[T] {
-	out := make(chan Result[T])
-	lp := newLoop(ctx, "TumblingWindow.Process", clock, in, out)
-	// The anchor is read here, before Process returns, so that a test that
-	// moves the clock right after Process sees the grid it expects.
-	timer := newPeriodTimer(clock)
-	timer.rep = rep
-	go func() {
-		defer lp.exit()
-		defer close(out)
-		defer rep.report(EventClose, "", 0)
-		defer timer.disarm()
+// Collect windows in as Process does and emits each window as one
+// WindowCollection when it ends: at exactly its End while the stream runs,
+// or at once when in closes. See [Window] for what it shares with
+// Process. The output is unbuffered.
+func (w *TumblingWindow[T]) Collect(ctx context.Context, in <-chan Result[T]) <-chan Result[WindowCollection[T]] {
+	return startWindows(ctx, "TumblingWindow.Collect", w.spec(), &collectHolder[T]{}, in)
+}
 
-		boxes := windowBoxes{typ: string(WindowTypeTumbling), size: size}
-		if slide != nil {
-			boxes.typ, boxes.slide = string(WindowTypeSliding), *slide
-		}
-		var items []Result[T]
-		// The current window's Start and End, since the timer's base. End
-		// is kept apart from Start + size because it saturates.
-		var start, end time.Duration
-		// emit sends the current window, which went out for reason when
-		// the clock read now. It reports false if ctx ended during a send.
-		emit := func(reason string, now time.Duration) bool {
-			boxes.start, boxes.end = timer.base.Add(start), timer.base.Add(end)
-			timer.disarmAt(now)
-			n := len(items)
-			if sent := emitWindow(lp, out, items, &boxes); sent < n {
-				rep.report(EventCancel, "", n-sent)
-				return false
-			}
-			clear(items)
-			items = items[:0]
-			rep.reportSince(EventEmit, reason, n, timer.base, now)
-			return true
-		}
-		// emitIfDue emits the current window if now has reached its End.
-		emitIfDue := func(now time.Duration) bool {
-			if len(items) == 0 || now < end {
-				return true
-			}
-			return emit(ReasonWindowEnd, now)
-		}
+func (w *TumblingWindow[T]) spec() windowSpec[T] {
+	return windowSpec[T]{name: w.name, clock: w.clock, observer: w.observer, typ: WindowTypeTumbling, size: w.size}
+}
 
-		for {
-			r, ok, gotEvent, stop := receive(lp, timer.events, in)
-			switch {
-			case stop:
-				rep.report(EventCancel, "", len(items))
-				return
-			case gotEvent:
-				timer.taken()
-				if !emitIfDue(timer.now()) {
-					return
-				}
-			case !ok:
-				if len(items) > 0 {
-					// Time first here too: a window whose End has come
-					// goes out for it, not for the close.
-					now := timer.now()
-					reason := ReasonClose
-					if now >= end {
-						reason = ReasonWindowEnd
-					}
-					emit(reason, now)
-				}
-				return
-			default:
-				now := timer.now()
-				if !emitIfDue(now) {
-					return
-				}
-				if len(items) == 0 {
-					start = now / size * size
-					end = deadlineAfter(start, size)
-					timer.schedule(end, now)
-				}
-				if len(items) == cap(items) {
-					// Double, where append grows a long slice by a quarter:
-					// a long window then copies what it holds about once
-					// instead of about four times, and the buffer is kept
-					// for the next window anyway.
-					items = slices.Grow(items, len(items)+1)
-				}
-				items = append(items, r)
-			}
-		}
-	}()
-	return out
+// gridLoop is the state of one Process call of a tumbling window, or of a
+// sliding one whose slide is its size. The timer is armed exactly while
+// the current window is pending, for its End.
+type gridLoop[T, W, O any] struct {
+	clockLoop
+	out   chan<- O
+	h     windowHolder[T, W, O]
+	size  time.Duration
+	boxes windowBoxes
+	// cur is the current window, pending while open is set: it has
+	// received an item.
+	cur  W
+	open bool
+	// The current window's Start and End, since the timer's base. End is
+	// kept apart from Start + size because it saturates.
+	start, end time.Duration
+}
+
+func (s *gridLoop[T, W, O]) due(now time.Duration) bool { return s.emit(ReasonWindowEnd, now) }
+
+func (s *gridLoop[T, W, O]) input(r Result[T], now time.Duration) bool {
+	if !s.open {
+		s.start = now / s.size * s.size
+		s.end = deadlineAfter(s.start, s.size)
+		s.wakeAt(s.end, now)
+		s.cur, s.open = s.h.open(), true
+	}
+	s.h.add(&s.cur, r)
+	return true
+}
+
+func (s *gridLoop[T, W, O]) flush(now time.Duration) bool {
+	return !s.open || s.emit(ReasonClose, now)
+}
+
+func (s *gridLoop[T, W, O]) held() int {
+	if !s.open {
+		return 0
+	}
+	return s.h.held(&s.cur)
+}
+
+// emit sends the current window, which went out for reason when the clock
+// read now. A window cut short by the end of ctx keeps what it did not
+// send, for the cancel's count.
+func (s *gridLoop[T, W, O]) emit(reason string, now time.Duration) bool {
+	s.boxes.start, s.boxes.end = s.timer.base.Add(s.start), s.timer.base.Add(s.end)
+	s.wakeAt(0, now)
+	n := s.h.held(&s.cur)
+	if !s.h.emit(&s.clockLoop, s.out, &s.cur, &s.boxes) {
+		return false
+	}
+	s.h.release(&s.cur)
+	s.open = false
+	s.rep.reportSince(EventEmit, reason, n, s.timer.base, now)
+	return true
 }

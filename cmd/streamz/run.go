@@ -66,6 +66,12 @@ Commands:
       a byte that is not valid UTF-8 is written as U+FFFD.
       example: tail -f app.log | streamz batch -size 500 -latency 2s
 
+  count DURATION
+      Count lines in back-to-back windows of DURATION, and write each
+      window's start and count as soon as the window ends; a window with
+      no lines writes nothing.
+      example: tail -f access.log | streamz count 10s
+
   migrate [-l] [-w] PATH ...
       Rewrite Go files from github.com/zoobzio/clockz's clock to streamz's
       own, as gofmt rewrites: print a diff, or with -l list the files that
@@ -83,7 +89,7 @@ batch is written before exit (after a signal, if stdout takes it within
 
 DURATION is a Go duration such as 300ms, 1.5s or 2m. A zero DURATION turns
 the delay off (throttle and debounce pass every line; batch goes by size
-only). A negative DURATION is an error.
+only); count needs a positive one. A negative DURATION is an error.
 
 Exit status: 0 success, also after SIGINT or SIGTERM; 1 read or write
 error; 2 usage error, reported in one line on stderr.
@@ -124,6 +130,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runTimed(ctx, name, args, stdin, stdout, stderr, clock, verbose)
 	case "batch":
 		return runBatch(ctx, args, stdin, stdout, stderr, clock, verbose)
+	case "count":
+		return runCount(ctx, args, stdin, stdout, stderr, clock, verbose)
 	case "migrate":
 		return runMigrate(args, stdout, stderr)
 	}
@@ -278,6 +286,7 @@ var commands = map[string]command{
 		about:    "Groups lines into batches and writes each batch as one line: its lines\njoined by -sep, or a JSON array of strings with -json. A batch is written\nwhen it holds -size lines, or -latency after its first line arrived,\nwhichever comes first. At the end of input, or on SIGINT or SIGTERM, the\npartial batch is written at once.",
 		example:  "tail -f app.log | streamz batch -size 500 -latency 2s",
 	},
+	"count":   countCommand,
 	"migrate": migrateCommand,
 }
 
