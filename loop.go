@@ -472,6 +472,14 @@ func (fc *FakeClock) settle() {
 			if a.tookNothing > prev {
 				roundQuiet = false
 			}
+			if slices.ContainsFunc(answers, func(k keptAnswer) bool { return k.reg.gone() }) {
+				// A loop that answered has ended since: its end, like an
+				// exit while asked, moves its neighbours.
+				before = settleTickets.Load()
+				answers = answers[:0]
+				roundQuiet = false
+				continue
+			}
 			if fc.stillInstant(answers) && !fc.handOverPending(answers) {
 				return
 			}
