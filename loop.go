@@ -419,12 +419,13 @@ func settleComponent(fc *FakeClock) []*loopReg {
 // in the first round, since an answer given before this settle began). Its
 // instant lies between the two rounds.
 //
-// The still rule: each loop has been still (taken nothing and delivered
-// nothing) since an answer no later than the earliest of the latest
-// answers. That earliest answer is the instant: each loop was then at a
-// blocking point with nothing ready, as at its own answers either side. It
-// ends a settle of a one-loop component at the first answer, and a round
-// in which only the first loop asked moved.
+// The still rule, used only for a component of one loop: the loop has been
+// still (taken nothing and delivered nothing) since an answer no later than
+// its latest, which is always so, so one answer ends the settle: nothing
+// else in the component can move the loop. For more loops the rule (every
+// loop still since an answer no later than the earliest latest answer)
+// let TestSourcesSettle end settles early under -race, for a reason not
+// yet found, so it is not applied there.
 //
 // Neither rule counts while one loop's latest answer says it is offering on
 // a channel that another's latest answer says it is reading: both cannot be
@@ -480,7 +481,7 @@ func (fc *FakeClock) settle() {
 				roundQuiet = false
 				continue
 			}
-			if fc.stillInstant(answers) && !fc.handOverPending(answers) {
+			if len(component) == 1 && fc.stillInstant(answers) {
 				return
 			}
 		}
