@@ -1,3 +1,5 @@
+//go:build go1.25
+
 package streamz
 
 // Tests of the keyed processors (keyed.go, keyed_debounce.go,
