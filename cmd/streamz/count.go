@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"strconv"
-	"time"
 
 	"github.com/zoobzio/streamz"
 )
@@ -36,30 +34,9 @@ func runCount(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	c := commands["count"]
 	fs := flag.NewFlagSet("count", flag.ContinueOnError)
 	v := verboseFlag(fs)
-	// The flag package would take a negative DURATION, such as -1s, for an
-	// undefined flag.
-	if d, ok := negativeDuration(fs, args); ok {
-		return c.fail(stderr, fmt.Sprintf("bad DURATION %v: must be positive", d))
-	}
-	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
+	d, ok, status := c.parseDuration(fs, args, true, stdout, stderr)
+	if !ok {
 		return status
-	}
-	if fs.NArg() == 0 {
-		return c.fail(stderr, "missing DURATION")
-	}
-	arg := fs.Arg(0)
-	if ok, status := c.parse(fs, fs.Args()[1:], stdout, stderr); !ok {
-		return status
-	}
-	if fs.NArg() > 0 {
-		return c.fail(stderr, fmt.Sprintf("unexpected argument %q after DURATION", fs.Arg(0)))
-	}
-	d, err := time.ParseDuration(arg)
-	if err != nil {
-		return c.fail(stderr, fmt.Sprintf("bad DURATION: %v", err))
-	}
-	if d <= 0 {
-		return c.fail(stderr, fmt.Sprintf("bad DURATION %v: must be positive", d))
 	}
 	windows := streamz.NewTumblingWindow[string](d, clock).WithName("count").WithObserver(observer(verbose || *v, stderr))
 	count := streamz.NewWindowFold(windows, nil, func(n int, _ streamz.Result[string]) int { return n + 1 })

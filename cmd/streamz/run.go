@@ -307,6 +307,45 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock
 	return exitOK
 }
 
+// parseDuration parses args with fs: one DURATION, with flags before or
+// after it. A negative DURATION is a usage error, and so is zero when
+// positive is set. On a usage error it reports it and returns ok false
+// with the exit status.
+func (c command) parseDuration(fs *flag.FlagSet, args []string, positive bool, stdout, stderr io.Writer) (d time.Duration, ok bool, status int) {
+	rule := "must not be negative"
+	if positive {
+		rule = "must be positive"
+	}
+	// The flag package would take a negative DURATION, such as -1s, for an
+	// undefined flag.
+	if d, ok := negativeDuration(fs, args); ok {
+		return 0, false, c.fail(stderr, fmt.Sprintf("bad DURATION %v: %s", d, rule))
+	}
+	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
+		return 0, false, status
+	}
+	if fs.NArg() == 0 {
+		return 0, false, c.fail(stderr, "missing DURATION")
+	}
+	arg := fs.Arg(0)
+	// The flag package stops at the first argument that is not a flag;
+	// parse what follows DURATION too, so that flags may come after it.
+	if ok, status := c.parse(fs, fs.Args()[1:], stdout, stderr); !ok {
+		return 0, false, status
+	}
+	if fs.NArg() > 0 {
+		return 0, false, c.fail(stderr, fmt.Sprintf("unexpected argument %q after DURATION", fs.Arg(0)))
+	}
+	d, err := time.ParseDuration(arg)
+	if err != nil {
+		return 0, false, c.fail(stderr, fmt.Sprintf("bad DURATION: %v", err))
+	}
+	if d < 0 || positive && d == 0 {
+		return 0, false, c.fail(stderr, fmt.Sprintf("bad DURATION %v: %s", d, rule))
+	}
+	return d, true, 0
+}
+
 // runTimed runs throttle or debounce, which take a single duration and
 // their edge options.
 func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, verbose bool) int {
@@ -321,32 +360,9 @@ func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, 
 		leading = fs.Bool("leading", false, "also write the first line of each burst at once")
 		maxWait = fs.Duration("max-wait", 0, "while lines keep coming, write the held line at least once per\n`DURATION`; 0 means no limit, and less than the debounce DURATION\ncounts as it")
 	}
-	// The flag package would take a negative DURATION, such as -1s, for an
-	// undefined flag.
-	if d, ok := negativeDuration(fs, args); ok {
-		return c.fail(stderr, fmt.Sprintf("bad DURATION %v: must not be negative", d))
-	}
-	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
+	d, ok, status := c.parseDuration(fs, args, false, stdout, stderr)
+	if !ok {
 		return status
-	}
-	if fs.NArg() == 0 {
-		return c.fail(stderr, "missing DURATION")
-	}
-	arg := fs.Arg(0)
-	// The flag package stops at the first argument that is not a flag;
-	// parse what follows DURATION too, so that flags may come after it.
-	if ok, status := c.parse(fs, fs.Args()[1:], stdout, stderr); !ok {
-		return status
-	}
-	if fs.NArg() > 0 {
-		return c.fail(stderr, fmt.Sprintf("unexpected argument %q after DURATION", fs.Arg(0)))
-	}
-	d, err := time.ParseDuration(arg)
-	if err != nil {
-		return c.fail(stderr, fmt.Sprintf("bad DURATION: %v", err))
-	}
-	if d < 0 {
-		return c.fail(stderr, fmt.Sprintf("bad DURATION %v: must not be negative", d))
 	}
 	if maxWait != nil && *maxWait < 0 {
 		return c.fail(stderr, fmt.Sprintf("bad -max-wait %v: must not be negative", *maxWait))
