@@ -45,9 +45,12 @@ type keyedEntry[K comparable, S any] struct {
 	// in the idle heap. Both are since the timer's base.
 	at  time.Duration
 	seq uint64 // when the item that at releases arrived, in arrival order
-	// index is the entry's position in its heap, -1 when it is in neither.
+	// index is the entry's position in its heap, -1 when it is in neither;
+	// in the due list (see keyedStates.inOrder) it is 0.
 	index int
 	inDue bool
+	// prev and next link the due list.
+	prev, next *keyedEntry[K, S]
 }
 
 // keyedStates is the per-key states of one keyed Process call.
@@ -60,11 +63,22 @@ type keyedEntry[K comparable, S any] struct {
 // the timer events its unkeyed counterpart does, and it is swept at the
 // first input or deadline after its end. An entry in neither heap is being
 // handled by its processor, which puts it back or frees it.
+//
+// With inOrder set, the processor promises that every deadline it gives
+// hold is at or after every deadline given before, and comes with its item
+// (KeyedDebounce without maxWait, whose deadline is always arrival + d).
+// Order by (deadline, arrival) is then the order of the last hold, so the
+// due entries are kept in a list instead of the heap: a key whose deadline
+// moves later goes to the back in constant time, where the heap would sift
+// it down past the other keys.
 type keyedStates[K comparable, S any] struct {
 	byKey     map[K]*keyedEntry[K, S]
 	due, idle keyedHeap[K, S]
-	arrivals  uint64 // stamps seq
-	peak      int    // the largest len(byKey) since the map was made
+	inOrder   bool
+	// head and tail are the due list's ends, with inOrder set.
+	head, tail *keyedEntry[K, S]
+	arrivals   uint64 // stamps seq
+	peak       int    // the largest len(byKey) since the map was made
 	// spare is one freed entry kept for the next new key, so that a key
 	// that comes and goes allocates nothing once warm.
 	spare *keyedEntry[K, S]
@@ -74,8 +88,10 @@ type keyedStates[K comparable, S any] struct {
 // a small map costs little to keep.
 const keyedShrinkMin = 1024
 
-func newKeyedStates[K comparable, S any]() keyedStates[K, S] {
-	return keyedStates[K, S]{byKey: make(map[K]*keyedEntry[K, S])}
+// newKeyedStates returns the states of one call; inOrder is as described
+// on keyedStates.
+func newKeyedStates[K comparable, S any](inOrder bool) keyedStates[K, S] {
+	return keyedStates[K, S]{byKey: make(map[K]*keyedEntry[K, S]), inOrder: inOrder}
 }
 
 // get returns key's entry, and whether it is new. A new entry is in
@@ -107,12 +123,73 @@ func (ks *keyedStates[K, S]) hold(e *keyedEntry[K, S], deadline time.Duration, a
 		ks.idle.remove(e)
 	}
 	e.at = deadline
-	if e.index >= 0 {
+	switch {
+	case ks.inOrder:
+		if e.index >= 0 {
+			ks.unlink(e)
+		}
+		ks.pushBack(e)
+	case e.index >= 0:
 		ks.due.fix(e)
+	default:
+		e.inDue = true
+		ks.due.push(e)
+	}
+}
+
+// removeDue takes e out of the due heap or list.
+func (ks *keyedStates[K, S]) removeDue(e *keyedEntry[K, S]) {
+	if ks.inOrder {
+		ks.unlink(e)
 		return
 	}
-	e.inDue = true
-	ks.due.push(e)
+	ks.due.remove(e)
+}
+
+// first is the due entry with the earliest deadline, nil for none.
+func (ks *keyedStates[K, S]) first() *keyedEntry[K, S] {
+	if ks.inOrder {
+		return ks.head
+	}
+	if len(ks.due) == 0 {
+		return nil
+	}
+	return ks.due[0]
+}
+
+// eachDue calls fn for every due entry.
+func (ks *keyedStates[K, S]) eachDue(fn func(*keyedEntry[K, S])) {
+	for e := ks.head; e != nil; e = e.next {
+		fn(e)
+	}
+	for _, e := range ks.due {
+		fn(e)
+	}
+}
+
+func (ks *keyedStates[K, S]) pushBack(e *keyedEntry[K, S]) {
+	e.index, e.inDue = 0, true
+	e.prev = ks.tail
+	if ks.tail != nil {
+		ks.tail.next = e
+	} else {
+		ks.head = e
+	}
+	ks.tail = e
+}
+
+func (ks *keyedStates[K, S]) unlink(e *keyedEntry[K, S]) {
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		ks.head = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		ks.tail = e.prev
+	}
+	e.prev, e.next, e.index = nil, nil, -1
 }
 
 // rest records that e holds nothing and must be remembered until until, or
@@ -123,7 +200,7 @@ func (ks *keyedStates[K, S]) rest(e *keyedEntry[K, S], until, now time.Duration)
 		return
 	}
 	if e.index >= 0 && e.inDue {
-		ks.due.remove(e)
+		ks.removeDue(e)
 	}
 	e.at = until
 	if e.index >= 0 {
@@ -138,7 +215,7 @@ func (ks *keyedStates[K, S]) rest(e *keyedEntry[K, S], until, now time.Duration)
 func (ks *keyedStates[K, S]) free(e *keyedEntry[K, S]) {
 	if e.index >= 0 {
 		if e.inDue {
-			ks.due.remove(e)
+			ks.removeDue(e)
 		} else {
 			ks.idle.remove(e)
 		}
@@ -161,32 +238,32 @@ func (ks *keyedStates[K, S]) free(e *keyedEntry[K, S]) {
 // next is the earliest deadline of what the keys hold, 0 when they hold
 // nothing: what the processor gives wakeAt.
 func (ks *keyedStates[K, S]) next() time.Duration {
-	if len(ks.due) == 0 {
-		return 0
+	if e := ks.first(); e != nil {
+		return e.at
 	}
-	return ks.due[0].at
+	return 0
 }
 
 // popDue takes the entry with the earliest deadline out of the due heap if
 // now has reached that deadline, or reports false. The processor puts it
 // back with hold or rest, or frees it.
 func (ks *keyedStates[K, S]) popDue(now time.Duration) (*keyedEntry[K, S], bool) {
-	if len(ks.due) == 0 || now < ks.due[0].at {
+	e := ks.first()
+	if e == nil || now < e.at {
 		return nil, false
 	}
-	e := ks.due[0]
-	ks.due.remove(e)
+	ks.removeDue(e)
 	return e, true
 }
 
 // popFirst takes the entry with the earliest deadline out of the due heap,
 // for the close, or reports false when there is none.
 func (ks *keyedStates[K, S]) popFirst() (*keyedEntry[K, S], bool) {
-	if len(ks.due) == 0 {
+	e := ks.first()
+	if e == nil {
 		return nil, false
 	}
-	e := ks.due[0]
-	ks.due.remove(e)
+	ks.removeDue(e)
 	return e, true
 }
 
@@ -386,8 +463,6 @@ func (s *keyedLoop[T, K, S, O]) heldBy(count func(*S) int) int {
 	for _, o := range s.ready[s.sent:] {
 		n += o.n
 	}
-	for _, e := range s.keys.due {
-		n += count(&e.cell)
-	}
+	s.keys.eachDue(func(e *keyedEntry[K, S]) { n += count(&e.cell) })
 	return n
 }

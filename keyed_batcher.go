@@ -80,7 +80,7 @@ func (kb *KeyedBatcher[T, K]) Process(ctx context.Context, in <-chan Result[T]) 
 	s := &keyedBatchLoop[T, K]{maxSize: kb.config.MaxSize, maxLatency: kb.config.MaxLatency}
 	s.keyedLoop = keyedLoop[T, K, batchBuffer[T], Result[KeyedBatch[K, T]]]{
 		out: out, key: kb.key, name: kb.Name(), asError: keyedBatchError[K, T],
-		keys: newKeyedStates[K, batchBuffer[T]](),
+		keys: newKeyedStates[K, batchBuffer[T]](false),
 	}
 	s.untimed = s.maxLatency == 0
 	return startClocked(ctx, "KeyedBatcher.Process", kb.clock, newEventReporter(kb.observer, kb.Name(), kb.clock), s, in, out)

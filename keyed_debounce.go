@@ -106,7 +106,7 @@ func (kd *KeyedDebounce[T, K]) Process(ctx context.Context, in <-chan Result[T])
 	s := &keyedDebounceLoop[T, K]{d: d, cfg: cfg}
 	s.keyedLoop = keyedLoop[T, K, debounceBurst[T], Result[T]]{
 		out: out, key: kd.key, name: kd.Name(), asError: passError[T],
-		keys: newKeyedStates[K, debounceBurst[T]](),
+		keys: newKeyedStates[K, debounceBurst[T]](cfg.maxWait == 0),
 	}
 	return startClocked(ctx, "KeyedDebounce.Process", kd.clock, rep, s, in, out)
 }

@@ -480,7 +480,7 @@ func TestKeyed_KeyReturnsAfterItsStateWasFreed(t *testing.T) {
 // keyedStates frees what holds nothing, keeps one spare entry, and
 // rebuilds its map once it has shrunk to a quarter of its peak.
 func TestKeyedStates_FreesAndShrinks(t *testing.T) {
-	ks := newKeyedStates[int, int]()
+	ks := newKeyedStates[int, int](false)
 	const n = 4 * keyedShrinkMin
 	var e *keyedEntry[int, int]
 	var isNew bool

@@ -90,7 +90,7 @@ func (kt *KeyedThrottle[T, K]) Process(ctx context.Context, in <-chan Result[T])
 	s := &keyedThrottleLoop[T, K]{d: d, leading: leading, trailing: trailing}
 	s.keyedLoop = keyedLoop[T, K, throttleCooldown[T], Result[T]]{
 		out: out, key: kt.key, name: kt.Name(), asError: passError[T],
-		keys: newKeyedStates[K, throttleCooldown[T]](),
+		keys: newKeyedStates[K, throttleCooldown[T]](false),
 	}
 	return startClocked(ctx, "KeyedThrottle.Process", kt.clock, rep, s, in, out)
 }
