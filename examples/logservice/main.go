@@ -1,10 +1,10 @@
-// Logservice is the log service of the README's "Building a service", built
-// from streamz parts alone: it reads JSON log entries, one a line, on
-// stdin, and writes to stdout what a real service would store: the latest
-// entry of each file once that file has been quiet for a second, inserted in
-// batches, a count of entries per level every ten seconds, and the lines it
-// could not parse. On SIGINT or SIGTERM it stops reading, writes out what
-// its stages hold, and exits.
+// Logservice is a log service built from streamz parts alone, the way the
+// README's "Building a service" shows, with no loop of its own. It reads
+// JSON log entries, one a line, on stdin, and writes to stdout what a real
+// service would store: the latest entry of each file once that file has been
+// quiet for a second, inserted in batches, a count of entries per level
+// every ten seconds, and the lines it could not parse. On SIGINT or SIGTERM
+// it stops reading, writes out what its stages hold, and exits.
 //
 //	{"file":"app.log","level":"info","msg":"ready"}
 package main
