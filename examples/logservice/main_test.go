@@ -86,6 +86,10 @@ func serveScenario(t *testing.T) {
 	}
 }
 
+// watchdog bounds, in real time, how long expect waits for a line that is
+// due before it fails; it never delays a passing run.
+const watchdog = 10 * time.Second
+
 // expect receives the lines want from report, in any order (lines due at one
 // instant come through the FanIn in any order), and then checks that
 // nothing more is on offer.
@@ -93,7 +97,13 @@ func expect(t *testing.T, clock *streamz.FakeClock, report <-chan streamz.Result
 	t.Helper()
 	got := make([]string, 0, len(want))
 	for range want {
-		r, ok := <-report
+		var r streamz.Result[string]
+		var ok bool
+		select {
+		case r, ok = <-report:
+		case <-time.After(watchdog):
+			t.Fatalf("at %v: got %q, and no more within %v of real time, want %q", clock.Now().Format(time.StampMilli), got, watchdog, want)
+		}
 		if !ok {
 			t.Fatalf("at %v: report closed after %q, want %q", clock.Now().Format(time.StampMilli), got, want)
 		}
