@@ -4,11 +4,10 @@ import "context"
 
 // StageFunc is the per-item function of a Stage: it handles r, one Result
 // of the Stage's input, by calling emit for each Result it outputs, any
-// number of times, zero included. emit returns once the consumer has taken
-// the Result, or returns false once ctx has ended, when the Result is
-// dropped (as one being sent when ctx ends may be, even if emit returned
-// true) and the function should return. emit may be called only during
-// the StageFunc's call, on its goroutine.
+// number of times, zero included. emit returns true once the consumer has
+// taken the Result, or false once ctx has ended, when the Result is
+// dropped, never delivered later, and the function should return. emit may
+// be called only during the StageFunc's call, on its goroutine.
 type StageFunc[In, Out any] func(ctx context.Context, r Result[In], emit func(Result[Out]) bool)
 
 // Stage is a processor of your own, written as a StageFunc: given each
