@@ -169,16 +169,8 @@ func TestCountVerbose(t *testing.T) {
 // current window at EOF; a bad DURATION exits 2.
 func TestBinaryCount(t *testing.T) {
 	cmd := binaryCommand(t, "count", "200ms")
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-
-	out := bufio.NewReader(stdout)
-	_, err = io.WriteString(stdin, "a\nb\nc\n")
+	stdin, out, stderr := startPiped(t, cmd)
+	_, err := io.WriteString(stdin, "a\nb\nc\n")
 	require.NoError(t, err)
 	// The three lines may fall on either side of a window's end, so the
 	// lines are read until they have counted all three.

@@ -70,20 +70,26 @@ func binaryCommand(t *testing.T, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// TestBinaryPipe checks, on real pipes, that a full batch is written while
-// stdin is still open, and that the partial batch is written at EOF.
-func TestBinaryPipe(t *testing.T) {
-	cmd := binaryCommand(t, "batch", "-size", "2", "-latency", "1h")
+// startPiped starts cmd with pipes to its stdin and from its stdout, and
+// its stderr gathered.
+func startPiped(t *testing.T, cmd *exec.Cmd) (stdin io.WriteCloser, out *bufio.Reader, stderr *strings.Builder) {
+	t.Helper()
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	stderr = new(strings.Builder)
+	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
+	return stdin, bufio.NewReader(stdout), stderr
+}
 
-	out := bufio.NewReader(stdout)
-	_, err = io.WriteString(stdin, "a\nb\n")
+// TestBinaryPipe checks, on real pipes, that a full batch is written while
+// stdin is still open, and that the partial batch is written at EOF.
+func TestBinaryPipe(t *testing.T) {
+	cmd := binaryCommand(t, "batch", "-size", "2", "-latency", "1h")
+	stdin, out, stderr := startPiped(t, cmd)
+	_, err := io.WriteString(stdin, "a\nb\n")
 	require.NoError(t, err)
 	line, err := out.ReadString('\n')
 	require.NoError(t, err)
@@ -114,17 +120,9 @@ func TestBinarySIGTERM(t *testing.T) {
 		t.Skip("no SIGTERM on Windows")
 	}
 	cmd := binaryCommand(t, "throttle", "1h")
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
+	stdin, out, stderr := startPiped(t, cmd)
 	defer stdin.Close()
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-
-	out := bufio.NewReader(stdout)
-	_, err = io.WriteString(stdin, "a\n")
+	_, err := io.WriteString(stdin, "a\n")
 	require.NoError(t, err)
 	line, err := out.ReadString('\n')
 	require.NoError(t, err)
