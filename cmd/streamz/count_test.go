@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"os/exec"
@@ -50,14 +49,7 @@ func TestCount(t *testing.T) {
 // On a FakeClock: the window's line waits for the clock, not for input.
 func TestCountFakeClock(t *testing.T) {
 	clock := streamz.NewFakeClock()
-	stdinR, stdinW := io.Pipe()
-	stdoutR, stdoutW := io.Pipe()
-	status := make(chan int, 1)
-	go func() {
-		status <- run(t.Context(), []string{"count", "1m"}, stdinR, stdoutW, io.Discard, clock)
-		stdoutW.Close()
-	}()
-	out := bufio.NewReader(stdoutR)
+	stdinW, out, status := runOnPipes(t, clock, "count", "1m")
 	_, err := io.WriteString(stdinW, "a\n")
 	require.NoError(t, err)
 	// The line is read by the time the write returns, but the command may

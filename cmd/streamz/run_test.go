@@ -125,19 +125,26 @@ func TestDebounce(t *testing.T) {
 	})
 }
 
+// runOnPipes runs the command with args on clock, in a goroutine, reading
+// from the stdin pipe it returns and writing to the stdout it returns; the
+// command's exit status comes on status, after which stdout is at EOF.
+func runOnPipes(t *testing.T, clock streamz.Clock, args ...string) (stdin *io.PipeWriter, stdout *bufio.Reader, status <-chan int) {
+	stdinR, stdinW := io.Pipe()
+	stdoutR, stdoutW := io.Pipe()
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(t.Context(), args, stdinR, stdoutW, io.Discard, clock)
+		stdoutW.Close()
+	}()
+	return stdinW, bufio.NewReader(stdoutR), exit
+}
+
 // TestDebounceFakeClock drives the command with a FakeClock instead of a
 // bubble: BlockUntilContext waits until the debounce has taken the line and
 // armed its timer, and a read from the stdout pipe waits for the output.
 func TestDebounceFakeClock(t *testing.T) {
 	clock := streamz.NewFakeClock()
-	stdinR, stdinW := io.Pipe()
-	stdoutR, stdoutW := io.Pipe()
-	status := make(chan int, 1)
-	go func() {
-		status <- run(t.Context(), []string{"debounce", "300ms"}, stdinR, stdoutW, io.Discard, clock)
-		stdoutW.Close()
-	}()
-	out := bufio.NewReader(stdoutR)
+	stdinW, out, status := runOnPipes(t, clock, "debounce", "300ms")
 	// A guard against a hang, not a wait: it only fails the test.
 	guard, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
