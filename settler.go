@@ -1,0 +1,274 @@
+package streamz
+
+import (
+	"fmt"
+	"reflect"
+	"sync/atomic"
+)
+
+// Items that must be settled
+//
+// An item read from a durable log (a Kafka record, a JetStream message)
+// must be acknowledged once the pipeline is done with it, and only then:
+// acked too early, it is lost in a crash; never acked, it stalls the
+// consumer or comes back as a duplicate. A type whose values carry such an
+// acknowledgement implements [Settler], and then every processor tells
+// each item what became of it, as the table below says. Settling an item
+// is unrelated to a [FakeClock] settling the processors it times.
+//
+//	Processor                        Settles an item                       With
+//	Filter                           rejected by the predicate             Discarded
+//	Throttle, KeyedThrottle          dropped in the cooldown               Discarded
+//	Debounce, KeyedDebounce          coalesced into a later item           Discarded
+//	Sample                           skipped                               Discarded
+//	SlidingWindow                    in no window (the gap of Slide>Size)  Discarded
+//	Switch                           with no route and no default          Discarded
+//	SessionWindow, keyed processors  whose key function failed or panicked Discarded
+//	every processor                  held or in hand when ctx ends         Lost
+//	DeadLetterQueue                  dropped by WithTimeout                Lost
+//	FanOut                           copied to n outputs                   Copied(n-1)
+//	SlidingWindow                    in k windows                          Copied(k-1)
+//
+// Every other item is passed on, inside whatever the processor emits: a
+// Batcher's batch, a window's collection, a FanIn's output. The sink
+// settles what it receives, for example by acking every item of a batch
+// once the batch is written. A processor that turns an item into another
+// type (Mapper, AsyncMapper, FlatMap, Stage, WindowFold) passes the
+// acknowledgement on only if the user's function does: the broker modules
+// each offer a function that carries it to a new value. An error Result
+// holds its item in StreamError.Item, and is settled through it.
+//
+// The check costs nothing for other types: each Process call looks at its
+// item type once. When the item type is an interface type, such as any,
+// each dropped item is looked at instead.
+
+// Outcome is what became of one copy of an item that must be settled.
+// Outcomes are ordered by how much they ask of the source, and a
+// [Settlement] reports the greatest of its copies' outcomes.
+type Outcome uint8
+
+const (
+	// Acked means the sink has finished with the item.
+	Acked Outcome = iota + 1
+	// Discarded means a processor dropped the item on purpose: the
+	// pipeline is done with it, as if the sink had acked it.
+	Discarded
+	// Rejected means the item can never be processed, and must not be
+	// delivered again (JetStream's Term).
+	Rejected
+	// Lost means the item was dropped unprocessed, by a cancel or a
+	// timeout: the source must deliver it again.
+	Lost
+)
+
+// String returns the Outcome's name: "acked", "discarded", "rejected" or
+// "lost".
+func (o Outcome) String() string {
+	switch o {
+	case Acked:
+		return "acked"
+	case Discarded:
+		return "discarded"
+	case Rejected:
+		return "rejected"
+	case Lost:
+		return "lost"
+	}
+	return fmt.Sprintf("Outcome(%d)", uint8(o))
+}
+
+// Settler is implemented by an item type whose values carry an
+// acknowledgement back to their source. Copies of a value (a Go copy of a
+// struct) share the acknowledgement; Copied says how many holders there
+// are. See the package docs for which processor calls what.
+type Settler interface {
+	// Settle records the outcome of one holder's copy. Each holder
+	// settles its copy once.
+	Settle(Outcome)
+	// Copied records that the item now has n more holders, each of which
+	// will settle its own copy.
+	Copied(n int)
+}
+
+// Settlement is the shared state of one item that must be settled, for
+// the writer of a durable source: a value type implements Settler by
+// holding a *Settlement and calling its methods. It counts the holders,
+// starting at one, and calls final exactly once, when the last holder has
+// settled, with the greatest outcome any holder reported. Its methods are
+// safe for concurrent use.
+type Settlement struct {
+	// holders is the count of copies not yet settled; 0 once final has
+	// been called.
+	holders atomic.Int64
+	worst   atomic.Uint32
+	final   func(Outcome)
+}
+
+// NewSettlement returns a Settlement with one holder, which calls final
+// when every holder has settled. It panics if final is nil.
+func NewSettlement(final func(Outcome)) *Settlement {
+	if final == nil {
+		panic("streamz: NewSettlement: final must not be nil")
+	}
+	s := &Settlement{final: final}
+	s.holders.Store(1)
+	return s
+}
+
+// Settle records one holder's outcome, and calls final if it was the last
+// holder. A Settle after final has been called is ignored. It panics if o
+// is not one of the Outcome constants.
+func (s *Settlement) Settle(o Outcome) {
+	if o < Acked || o > Lost {
+		panic(fmt.Sprintf("streamz: Settlement.Settle: unknown Outcome %d", uint8(o)))
+	}
+	s.raise(o)
+	for {
+		h := s.holders.Load()
+		if h <= 0 {
+			return
+		}
+		if s.holders.CompareAndSwap(h, h-1) {
+			if h == 1 {
+				s.final(Outcome(s.worst.Load()))
+			}
+			return
+		}
+	}
+}
+
+// Copied adds n holders. It is ignored once final has been called, and
+// panics if n is negative.
+func (s *Settlement) Copied(n int) {
+	if n < 0 {
+		panic(fmt.Sprintf("streamz: Settlement.Copied: n must not be negative, got %d", n))
+	}
+	for {
+		h := s.holders.Load()
+		if h <= 0 || s.holders.CompareAndSwap(h, h+int64(n)) {
+			return
+		}
+	}
+}
+
+// Close settles the item now, whatever its holders have yet to report: it
+// calls final with the greater of o and the outcomes already reported, and
+// reports true, unless final has already been called, in which case it
+// does nothing and reports false. Later Settles are ignored. A source
+// uses it at a close deadline, to nak what the pipeline still holds.
+func (s *Settlement) Close(o Outcome) bool {
+	if o < Acked || o > Lost {
+		panic(fmt.Sprintf("streamz: Settlement.Close: unknown Outcome %d", uint8(o)))
+	}
+	s.raise(o)
+	for {
+		h := s.holders.Load()
+		if h <= 0 {
+			return false
+		}
+		if s.holders.CompareAndSwap(h, 0) {
+			s.final(Outcome(s.worst.Load()))
+			return true
+		}
+	}
+}
+
+// Settled reports whether final has been called.
+func (s *Settlement) Settled() bool { return s.holders.Load() <= 0 }
+
+// raise makes worst at least o.
+func (s *Settlement) raise(o Outcome) {
+	for {
+		w := s.worst.Load()
+		if uint32(o) <= w || s.worst.CompareAndSwap(w, uint32(o)) {
+			return
+		}
+	}
+}
+
+// settlerType is the reflect.Type of Settler.
+var settlerType = reflect.TypeFor[Settler]()
+
+// settles reports whether values of type T may hold items that must be
+// settled, so that a processor checks its item type once per Process call
+// and never looks at an item of another type.
+func settles[T any]() bool { return mayHoldSettlers(reflect.TypeFor[T](), 0) }
+
+// mayHoldSettlers reports whether a value of type t may be or hold a
+// Settler: t implements it, is an interface type, or is a slice, array,
+// pointer or holder (Result, a window's collection) of such a type.
+func mayHoldSettlers(t reflect.Type, depth int) bool {
+	if depth > 8 {
+		return false
+	}
+	switch {
+	case t.Implements(settlerType), t.Kind() == reflect.Interface:
+		return true
+	case t.Implements(settleHolderType):
+		return reflect.Zero(t).Interface().(settleHolder).holdsSettlers()
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array, reflect.Pointer:
+		return mayHoldSettlers(t.Elem(), depth+1)
+	}
+	return false
+}
+
+// settleHolder is implemented by the types that carry items inside them:
+// Result, and what the windows and keyed batchers emit.
+type settleHolder interface {
+	// holdsSettlers reports, for the zero value, whether the type's items
+	// may be Settlers.
+	holdsSettlers() bool
+	// settleItems settles every item held with o.
+	settleItems(o Outcome)
+}
+
+var settleHolderType = reflect.TypeFor[settleHolder]()
+
+// settleValue settles with o every item that v is or holds. It is for the
+// paths where a processor drops something, which look at one value; a
+// processor calls it only when settles said its type may hold Settlers.
+func settleValue(v any, o Outcome) {
+	switch x := v.(type) {
+	case nil:
+	case Settler:
+		x.Settle(o)
+	case settleHolder:
+		x.settleItems(o)
+	default:
+		rv := reflect.ValueOf(v)
+		switch rv.Kind() {
+		case reflect.Slice, reflect.Array:
+			if !mayHoldSettlers(rv.Type().Elem(), 0) {
+				return
+			}
+			for i := range rv.Len() {
+				settleValue(rv.Index(i).Interface(), o)
+			}
+		case reflect.Pointer:
+			if !rv.IsNil() {
+				settleValue(rv.Elem().Interface(), o)
+			}
+		}
+	}
+}
+
+func (r Result[T]) holdsSettlers() bool { return settles[T]() }
+
+// settleItems settles r's item: its value, or the item its error holds.
+func (r Result[T]) settleItems(o Outcome) {
+	if r.err != nil {
+		settleValue(any(r.err.Item), o)
+		return
+	}
+	settleValue(any(r.value), o)
+}
+
+// settleResult settles r's item with o when settling, the value of settles
+// for the processor's item type, is true.
+func settleResult[T any](settling bool, r Result[T], o Outcome) {
+	if settling {
+		r.settleItems(o)
+	}
+}
