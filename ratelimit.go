@@ -24,14 +24,16 @@ import (
 // reserves its next token only once the previous item has gone out,
 // exactly as a loop that calls x/time/rate's Wait before each send would.
 //
-// In drop mode (WithDrop), an item that finds no whole token is dropped
-// (x/time/rate's Allow), and nothing is ever held: the RateLimiter never
-// blocks its producer for longer than its consumer does.
+// In drop mode (WithDrop), an item that finds no token is dropped, and
+// nothing is ever held: the RateLimiter never blocks its producer for
+// longer than its consumer does. As for x/time/rate's Allow, a token is
+// there once the wait for it, in whole nanoseconds, truncates to zero, so
+// an item may pass up to a nanosecond before its token is whole.
 //
-// A success item passes when Now() has accrued its token, so an item that
-// arrives exactly when a token becomes whole passes, and a held item goes
-// out before any input at or after its instant (the time-first rule). One
-// timer is armed, in wait mode only, exactly while an item is held.
+// Each decision is made on the clock's reading when the item is taken. A
+// held item goes out before any input at or after its instant (the
+// time-first rule). One timer is armed, in wait mode only, exactly while
+// an item is held.
 type RateLimiter[T any] struct {
 	limit    tokenLimit
 	clock    Clock
