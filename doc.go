@@ -19,6 +19,11 @@
 //     the period.
 //   - [Batcher]: items are grouped into slices, emitted at MaxSize items or
 //     MaxLatency after a batch's first item, whichever comes first.
+//   - Flow control: [RateLimiter] (a token bucket with x/time/rate's
+//     arithmetic, waiting or dropping; [KeyedRateLimiter] per key),
+//     [Dedupe] (drops a key seen within a TTL), and [DroppingBuffer] and
+//     [SlidingBuffer], which never block their producer and drop the
+//     newest or the oldest when full.
 //   - Windows: [TumblingWindow], [SlidingWindow] and [SessionWindow] emit
 //     each window's items, with metadata that [GetWindowMetadata] reads,
 //     exactly at its end; [WindowCollector] gathers them per window.

@@ -21,6 +21,9 @@ import (
 //	Throttle, KeyedThrottle          dropped in the cooldown               Discarded
 //	Debounce, KeyedDebounce          coalesced into a later item           Discarded
 //	Sample                           skipped                               Discarded
+//	RateLimiter, KeyedRateLimiter    with no token, in drop mode           Discarded
+//	Dedupe                           a duplicate within the TTL            Discarded
+//	DroppingBuffer, SlidingBuffer    dropped by a full buffer              Discarded
 //	SlidingWindow                    in no window (the gap of Slide>Size)  Discarded
 //	Switch                           with no route and no default          Discarded
 //	SessionWindow, keyed processors  whose key function failed or panicked Discarded
