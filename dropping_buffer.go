@@ -15,8 +15,7 @@ import (
 // full buffer drops it as it drops a success. Up to size items are held,
 // the one on offer to the consumer included. The buffer takes input
 // whenever it is offered, so its producer never waits on it, only on its
-// own channel. When both an input and the consumer are ready, the consumer
-// is served first. A dropped item is reported as EventDrop with
+// own channel. A dropped item is reported as EventDrop with
 // ReasonOverflow and Count 1, and settled Discarded (see [Settler]). When
 // in is closed, every item held goes out, and then the output is closed.
 // When ctx is cancelled, the output is closed promptly, even if nobody is

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -112,7 +113,11 @@ func obPlay(t *testing.T, size int, dropOldest bool, steps []obStep) {
 			if s.fail {
 				r = NewError(s.v, fmt.Errorf("ob %d", s.v), "ob")
 			}
-			in <- r
+			select {
+			case in <- r:
+			case <-time.After(teSafety):
+				t.Fatalf("step %d: the buffer did not take its input: the producer is blocked", i)
+			}
 			continue
 		}
 		var got []string

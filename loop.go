@@ -282,10 +282,11 @@ func send[T any](lp *loop, out chan<- T, r T) bool {
 // exchange is receive and send at once, for a loop that keeps taking input
 // while it offers an output (a buffer that never blocks its producer): it
 // waits until an input is taken from in, head is delivered on out (a nil
-// out offers nothing), or done, and reports which. When both are ready it
-// prefers the send, so that a full buffer drops no more than it must. As
-// in send, once ctx has ended head is never delivered; as in receive, an
-// input it returns has been handed over for good.
+// out offers nothing), or done, and reports which. It tries the send
+// first, so that a buffer that is behind makes room before it takes more;
+// once it blocks, whichever is ready first wins. As in send, once ctx has
+// ended head is never delivered; as in receive, an input it returns has
+// been handed over for good.
 func exchange[T, O any](lp *loop, in <-chan T, out chan<- O, head O) (r T, ok, sent, stop bool) {
 	select {
 	case <-lp.done:
