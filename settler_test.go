@@ -357,3 +357,20 @@ func TestSettlesChecksTheType(t *testing.T) {
 	assert.True(t, settles[KeyedBatch[int, tracked]]())
 	assert.True(t, settles[WindowValue[int]](), "a fold's value is itself a Settler")
 }
+
+// An Unbatcher cancelled in the middle of a batch loses the rest of it.
+func TestSettleUnbatcherCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLedger()
+		ctx, cancel := context.WithCancel(t.Context())
+		in := make(chan Result[[]tracked])
+		out := NewUnbatcher[tracked]().Process(ctx, in)
+		in <- NewSuccess([]tracked{l.item(1), l.item(2), l.item(3)})
+		(<-out).Value().Settle(Acked)
+		synctest.Wait() // blocked offering item 2
+		cancel()
+		for range out {
+		}
+		assert.Equal(t, map[int]Outcome{1: Acked, 2: Lost, 3: Lost}, l.outcomes(t))
+	})
+}
