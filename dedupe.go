@@ -77,7 +77,7 @@ func (dd *Dedupe[T, K]) WithObserver(fn func(Event)) *Dedupe[T, K] {
 func (dd *Dedupe[T, K]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
 	rep := newEventReporter(dd.observer, dd.Name(), dd.clock)
-	s := &dedupeLoop[T, K]{ttl: dd.ttl, settling: settles[T]()}
+	s := &dedupeLoop[T, K]{ttl: dd.ttl}
 	s.keyedLoop = keyedLoop[T, K, struct{}, Result[T]]{
 		out: out, key: dd.key, name: dd.Name(), asError: passError[T],
 		keys: newKeyedStates[K, struct{}](true),
@@ -93,8 +93,7 @@ func (dd *Dedupe[T, K]) Process(ctx context.Context, in <-chan Result[T]) <-chan
 // wakeAt nothing: a key is freed by the first input at or after its end.
 type dedupeLoop[T any, K comparable] struct {
 	keyedLoop[T, K, struct{}, Result[T]]
-	ttl      time.Duration
-	settling bool // the item type may need settling: settles[T]()
+	ttl time.Duration
 }
 
 // due is never called: Dedupe gives wakeAt no deadline.
@@ -120,3 +119,6 @@ func (s *dedupeLoop[T, K]) input(r Result[T], now time.Duration) bool {
 func (s *dedupeLoop[T, K]) flush(time.Duration) bool { return true }
 
 func (s *dedupeLoop[T, K]) held() int { return 0 }
+
+// loseHeld has nothing to settle: Dedupe holds nothing.
+func (s *dedupeLoop[T, K]) loseHeld() {}

@@ -154,7 +154,7 @@ func (b *overflowBuffer[T]) drop(r Result[T]) {
 // drain sends every item held, for the close of the input.
 func (b *overflowBuffer[T]) drain() {
 	for front := b.held.front(); front != nil; front = b.held.front() {
-		if !send(b.lp, b.out, *front) {
+		if !sendKeeping(b.lp, b.out, *front) {
 			b.cancelled()
 			return
 		}

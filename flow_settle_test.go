@@ -157,3 +157,45 @@ func TestFlow_BufferCancelIsLost(t *testing.T) {
 	}
 	require.Equal(t, []string{"1:lost", "2:lost"}, rec.all())
 }
+
+// A cancel loses the item a RateLimiter in wait mode holds for its token,
+// and the item it is sending: both Lost.
+func TestFlow_RateLimiterCancelIsLost(t *testing.T) {
+	for _, keyed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keyed=%v", keyed), func(t *testing.T) {
+			fc := NewFakeClock()
+			rec := &fsRecorder{}
+			ctx, cancel := context.WithCancel(t.Context())
+			in := make(chan Result[fsItem])
+			var out <-chan Result[fsItem]
+			if keyed {
+				out = NewKeyedRateLimiter(1, 1, fsKey, fc).Process(ctx, in)
+			} else {
+				out = NewRateLimiter[fsItem](1, 1, fc).Process(ctx, in)
+			}
+			in <- rec.item("a", 1) // being sent: nobody reads
+			fc.BlockUntilReady()
+			cancel()
+			for range out {
+				t.Fatal("an item came out after the cancel")
+			}
+			ctx, cancel = context.WithCancel(t.Context())
+			defer cancel()
+			in = make(chan Result[fsItem])
+			if keyed {
+				out = NewKeyedRateLimiter(1, 1, fsKey, fc).Process(ctx, in)
+			} else {
+				out = NewRateLimiter[fsItem](1, 1, fc).Process(ctx, in)
+			}
+			in <- rec.item("a", 2)
+			require.Equal(t, 2, (<-out).Value().n)
+			in <- rec.item("a", 3) // held for its token
+			fc.BlockUntilReady()
+			cancel()
+			for range out {
+				t.Fatal("an item came out after the cancel")
+			}
+			require.Equal(t, []string{"1:lost", "3:lost"}, rec.all())
+		})
+	}
+}

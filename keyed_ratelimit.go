@@ -68,7 +68,7 @@ func (kl *KeyedRateLimiter[T, K]) WithObserver(fn func(Event)) *KeyedRateLimiter
 func (kl *KeyedRateLimiter[T, K]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
 	rep := newEventReporter(kl.observer, kl.Name(), kl.clock)
-	s := &keyedRateLoop[T, K]{gate: rateGate[T]{limit: kl.limit, drop: kl.drop, settling: settles[T]()}}
+	s := &keyedRateLoop[T, K]{gate: rateGate[T]{limit: kl.limit, drop: kl.drop}}
 	s.keyedLoop = keyedLoop[T, K, tokenBucket, Result[T]]{
 		out: out, key: kl.key, name: kl.Name(), asError: passError[T],
 		keys: newKeyedStates[K, tokenBucket](false),
@@ -105,3 +105,5 @@ func (s *keyedRateLoop[T, K]) input(r Result[T], now time.Duration) bool {
 func (s *keyedRateLoop[T, K]) flush(time.Duration) bool { return true }
 
 func (s *keyedRateLoop[T, K]) held() int { return heldCount(s.gate.holding) }
+
+func (s *keyedRateLoop[T, K]) loseHeld() { s.gate.lose() }

@@ -92,7 +92,7 @@ func (rl *RateLimiter[T]) WithObserver(fn func(Event)) *RateLimiter[T] {
 func (rl *RateLimiter[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[T] {
 	out := make(chan Result[T])
 	rep := newEventReporter(rl.observer, rl.Name(), rl.clock)
-	s := &rateLimiterLoop[T]{out: out, gate: rateGate[T]{limit: rl.limit, drop: rl.drop, settling: settles[T]()}}
+	s := &rateLimiterLoop[T]{out: out, gate: rateGate[T]{limit: rl.limit, drop: rl.drop}}
 	s.bucket.fill(rl.limit)
 	return startClocked(ctx, "RateLimiter.Process", rl.clock, rep, s, in, out)
 }
@@ -179,11 +179,10 @@ func (b *tokenBucket) fullAt(l tokenLimit) time.Duration {
 // the one item held in wait mode, and what is done with an item that has
 // found its bucket.
 type rateGate[T any] struct {
-	limit    tokenLimit
-	drop     bool
-	settling bool // the item type may need settling: settles[T]()
-	held     Result[T]
-	holding  bool
+	limit   tokenLimit
+	drop    bool
+	held    Result[T]
+	holding bool
 }
 
 // admit lets success item r, received when the clock read now, through
@@ -193,7 +192,7 @@ func (g *rateGate[T]) admit(c *clockLoop, out chan<- Result[T], b *tokenBucket, 
 	if g.drop {
 		if !b.allow(now, g.limit) {
 			c.rep.reportSince(EventDrop, ReasonRateLimit, 1, c.timer.base, now)
-			settleResult(g.settling, r, Discarded)
+			settleResult(c.settling, r, Discarded)
 			return true
 		}
 		return emitItem(c, out, r, ReasonToken, now)
@@ -216,6 +215,13 @@ func (g *rateGate[T]) release(c *clockLoop, out chan<- Result[T], now time.Durat
 	c.paused = false
 	c.wakeAt(0, now)
 	return emitItem(c, out, r, ReasonToken, now)
+}
+
+// lose settles the held item, if any, as Lost.
+func (g *rateGate[T]) lose() {
+	if g.holding {
+		g.held.settleItems(Lost)
+	}
 }
 
 // rateLimiterLoop is the state of one RateLimiter.Process call.
@@ -242,3 +248,5 @@ func (s *rateLimiterLoop[T]) input(r Result[T], now time.Duration) bool {
 func (s *rateLimiterLoop[T]) flush(time.Duration) bool { return true }
 
 func (s *rateLimiterLoop[T]) held() int { return heldCount(s.gate.holding) }
+
+func (s *rateLimiterLoop[T]) loseHeld() { s.gate.lose() }
