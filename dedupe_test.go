@@ -79,41 +79,11 @@ func TestDedupe_TTLFromFirstSighting(t *testing.T) {
 }
 
 // Memory follows the keys seen within the TTL: 100,000 keys seen once are
-// freed by the first input after their TTL has ended.
+// freed by the first input at the end of their TTL, and not before.
 func TestDedupe_FreesExpiredKeys(t *testing.T) {
-	const keys = 100_000
-	fc := NewFakeClock()
-	in := make(chan Result[int])
-	out := NewDedupe(func(v int) int { return v }, time.Minute, fc).Process(t.Context(), in)
-	drained := make(chan int)
-	go func() {
-		n := 0
-		for range out {
-			n++
-		}
-		drained <- n
-	}()
-	before := settledMem()
-	for i := range keys {
-		in <- NewSuccess(i)
-	}
-	fc.BlockUntilReady()
-	live := settledMem()
-	fc.Advance(time.Minute - 1)
-	in <- NewSuccess(-1)
-	fc.BlockUntilReady()
-	kept := settledMem()
-	fc.Advance(1)
-	in <- NewSuccess(-2)
-	fc.BlockUntilReady()
-	after := settledMem()
-	close(in)
-	require.Equal(t, keys+2, <-drained)
-	grown := float64(live.HeapAlloc) - float64(before.HeapAlloc)
-	t.Logf("heap for %d live keys: %.0f B/key; after their TTL: %.0f B in all", keys, grown/keys,
-		float64(after.HeapAlloc)-float64(before.HeapAlloc))
-	require.Greater(t, float64(kept.HeapAlloc)-float64(before.HeapAlloc), grown/2, "keys freed before their TTL ended")
-	require.Less(t, float64(after.HeapAlloc)-float64(before.HeapAlloc), grown/10, "expired keys were kept")
+	rlRequireKeysFreed(t, time.Minute, func(clk Clock, in <-chan Result[int]) <-chan Result[int] {
+		return NewDedupe(func(v int) int { return v }, time.Minute, clk).Process(t.Context(), in)
+	})
 }
 
 func TestDedupe_ConstructorPanics(t *testing.T) {

@@ -383,14 +383,25 @@ func TestRateLimiter_ConstructorPanics(t *testing.T) {
 	require.PanicsWithValue(t, "streamz: NewKeyedRateLimiter: key must not be nil", func() { NewKeyedRateLimiter[int, int](1, 1, nil, nil) })
 }
 
-// A key's bucket is freed once it has refilled: 100,000 keys, one item
-// each, are held while their buckets refill, and once they have, one more
-// item sweeps them all and the heap falls back.
+// A key's bucket is freed once it has refilled (after a second and a
+// nanosecond, for a bucket of 1 at 1 a second), and not before.
 func TestKeyedRateLimiter_FreesRefilledBuckets(t *testing.T) {
+	rlRequireKeysFreed(t, time.Second+1, func(clk Clock, in <-chan Result[int]) <-chan Result[int] {
+		return NewKeyedRateLimiter(1, 1, func(v int) int { return v }, clk).WithDrop(true).Process(t.Context(), in)
+	})
+}
+
+// rlRequireKeysFreed checks that a keyed processor started by start frees
+// a key's state period after the key's one item, at the first input then:
+// 100,000 keys are seen once each, and the heap is measured while they are
+// live, at period less a nanosecond after (still kept: more than half the
+// room), and at period (less than a tenth left).
+func rlRequireKeysFreed(t *testing.T, period time.Duration, start func(Clock, <-chan Result[int]) <-chan Result[int]) {
+	t.Helper()
 	const keys = 100_000
 	fc := NewFakeClock()
 	in := make(chan Result[int])
-	out := NewKeyedRateLimiter(1, 1, func(v int) int { return v }, fc).WithDrop(true).Process(t.Context(), in)
+	out := start(fc, in)
 	drained := make(chan int)
 	go func() {
 		n := 0
@@ -399,22 +410,26 @@ func TestKeyedRateLimiter_FreesRefilledBuckets(t *testing.T) {
 		}
 		drained <- n
 	}()
+	heap := func(before runtime.MemStats) float64 {
+		return float64(settledMem().HeapAlloc) - float64(before.HeapAlloc)
+	}
 	before := settledMem()
 	for i := range keys {
 		in <- NewSuccess(i)
 	}
 	fc.BlockUntilReady()
-	live := settledMem()
-	fc.Advance(time.Second + 1)
+	live := heap(before)
+	fc.Advance(period - 1)
 	in <- NewSuccess(-1)
 	fc.BlockUntilReady()
-	after := settledMem()
+	kept := heap(before)
+	fc.Advance(1)
+	in <- NewSuccess(-2)
+	fc.BlockUntilReady()
+	left := heap(before)
 	close(in)
-	require.Equal(t, keys+1, <-drained)
-	grown := float64(live.HeapAlloc) - float64(before.HeapAlloc)
-	left := float64(after.HeapAlloc) - float64(before.HeapAlloc)
-	t.Logf("heap for %d refilling buckets: %.0f B/key; after they refilled: %.0f B in all", keys, grown/keys, left)
-	require.Greater(t, grown, float64(keys*32), "the buckets took less room than they must")
-	require.Less(t, left, grown/10, "refilled buckets were kept")
-	runtime.KeepAlive(in)
+	require.Equal(t, keys+2, <-drained)
+	t.Logf("heap for %d live keys: %.0f B/key; once they are freed: %.0f B in all", keys, live/keys, left)
+	require.Greater(t, kept, live/2, "keys freed early")
+	require.Less(t, left, live/10, "keys not freed")
 }
