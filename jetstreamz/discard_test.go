@@ -29,28 +29,36 @@ func one(process func(context.Context, <-chan streamz.Result[Msg[int]]) <-chan s
 func TestDiscardedMessagesAreAcked(t *testing.T) {
 	const total = 30
 	isEven := func(m Msg[int]) bool { return m.Value%2 == 0 }
+	gapClock := streamz.NewFakeClock()
 	for _, c := range []struct {
 		name  string
 		stage stage
+		// gap, if not nil, is moved on after the first message, into a
+		// gap between windows, before the others are published.
+		gap *streamz.FakeClock
 	}{
-		{"Filter", one(streamz.NewFilter(isEven).Process)},
-		{"Throttle", one(streamz.NewThrottle[Msg[int]](time.Hour, nil).Process)},
-		{"Debounce", one(streamz.NewDebounce[Msg[int]](time.Hour, nil).Process)},
-		{"Sample", one(streamz.NewSample[Msg[int]](0.5).Process)},
-		// A millisecond's window every hour: nearly every message falls in
-		// the gap between windows.
-		{"SlidingWindowGap", one(streamz.NewSlidingWindow[Msg[int]](time.Millisecond, nil).WithSlide(time.Hour).Process)},
+		{"Filter", one(streamz.NewFilter(isEven).Process), nil},
+		{"Throttle", one(streamz.NewThrottle[Msg[int]](time.Hour, nil).Process), nil},
+		{"Debounce", one(streamz.NewDebounce[Msg[int]](time.Hour, nil).Process), nil},
+		{"Sample", one(streamz.NewSample[Msg[int]](0.5).Process), nil},
+		// A second's window every hour: the first message is in one, the
+		// others in the gap after it.
+		{"SlidingWindowGap", one(streamz.NewSlidingWindow[Msg[int]](time.Second, gapClock).WithSlide(time.Hour).Process), gapClock},
 		{"SwitchUnrouted", func(ctx context.Context, in <-chan streamz.Result[Msg[int]]) []<-chan streamz.Result[Msg[int]] {
 			sw := streamz.NewSwitchSimple(isEven)
 			sw.AddRoute(true) // the odd messages have no route
 			routes, errs := sw.Process(ctx, in)
 			return []<-chan streamz.Result[Msg[int]]{routes[true], errs}
-		}},
-		{"KeyedThrottle", one(streamz.NewKeyedThrottle(time.Hour, func(m Msg[int]) int { return m.Value % 3 }, nil).Process)},
+		}, nil},
+		{"KeyedThrottle", one(streamz.NewKeyedThrottle(time.Hour, func(m Msg[int]) int { return m.Value % 3 }, nil).Process), nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			b := newBroker(t, jetstream.ConsumerConfig{AckWait: time.Hour})
-			publish(t, b.js, 1, total)
+			published := total
+			if c.gap != nil {
+				published = 1
+			}
+			publish(t, b.js, 1, published)
 			stop, stopNow := context.WithCancel(context.Background())
 			ctx, cancel := streamz.WithGrace(stop, testWait, nil)
 			defer cancel()
@@ -64,6 +72,13 @@ func TestDiscardedMessagesAreAcked(t *testing.T) {
 						m.Ack()
 					}
 				})
+			}
+			if c.gap != nil {
+				waitUntil(t, "the first message handed to the stage", func() bool { return handedOn.Load() == 1 },
+					func() string { return fmt.Sprint(handedOn.Load()) })
+				c.gap.Advance(2 * time.Second)
+				b.waitInfo(t, "the first window's message acked", drained(1))
+				publish(t, b.js, 2, total)
 			}
 			waitUntil(t, "every message handed to the stage", func() bool { return handedOn.Load() == total },
 				func() string { return fmt.Sprint(handedOn.Load()) })

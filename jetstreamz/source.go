@@ -1,3 +1,11 @@
+// Package jetstreamz is a NATS JetStream source for streamz pipelines, with
+// at-least-once delivery: each message is acked only once the pipeline has
+// settled it, after the sink has written it or when a processor has
+// dropped it on purpose (see Msg). A Source pulls from a pull consumer,
+// holds at most Config.MaxInFlight messages unsettled, keeps held ones
+// alive with in-progress heartbeats, and on a graceful stop naks what it
+// has not handed on. WriteBatch and DeadLetterTo settle at the sink. The
+// README shows a whole pipeline and how to scale it out.
 package jetstreamz
 
 import (
