@@ -3,6 +3,7 @@ package jetstreamz
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -353,4 +354,67 @@ func TestSourceKeepAliveStopsRedelivery(t *testing.T) {
 			waitDone(t, src)
 		})
 	}
+}
+
+// A message is acked, nak'ed or termed once, when its last copy is
+// settled, by the worst of its copies' outcomes, and a nak takes the
+// greatest delay asked for.
+func TestMsgSettlesOnceByTheWorstCopy(t *testing.T) {
+	b := newBroker(t, jetstream.ConsumerConfig{AckWait: time.Hour})
+	acks := observeAcks(t, b.nc)
+	publish(t, b.js, 1, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 3})
+	out := src.Process(ctx, ctx)
+	naked, termed, acked := (<-out).Value(), (<-out).Value(), (<-out).Value()
+
+	naked.Copied(2)
+	naked.Ack()
+	naked.Nak(time.Minute)
+	if got := sentAcks(t, b.nc, acks); len(got) != 0 {
+		t.Fatalf("with a copy unsettled, sent %q", got)
+	}
+	naked.Nak(time.Second)
+	termed.Copied(1)
+	termed.Term()
+	termed.Ack()
+	acked.Ack()
+	acked.Nak(0) // a second settle of the one holder: ignored
+	want := []string{fmt.Sprintf(`-NAK {"delay": %d}`, time.Minute), "+TERM", "+ACK"}
+	if got := sentAcks(t, b.nc, acks); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("sent %q, want %q", got, want)
+	}
+	cancel()
+	for r := range out {
+		r.Value().Ack()
+	}
+	waitDone(t, src)
+}
+
+// Carry moves the acknowledgement to the Mapper's new value: acking the
+// carried message acks the original, with its metadata kept.
+func TestCarryAcksThroughAMapper(t *testing.T) {
+	b := newBroker(t, jetstream.ConsumerConfig{AckWait: time.Hour})
+	publish(t, b.js, 1, 10)
+	stop, stopNow := context.WithCancel(context.Background())
+	ctx, cancel := streamz.WithGrace(stop, testWait, nil)
+	defer cancel()
+	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 10})
+	labels := streamz.NewMapper(func(_ context.Context, m Msg[int]) (Msg[string], error) {
+		return Carry(m, fmt.Sprintf("order %d", m.Value)), nil
+	}).Process(ctx, src.Process(ctx, stop))
+	for want := 1; want <= 10; want++ {
+		m := (<-labels).Value()
+		if m.Value != fmt.Sprintf("order %d", want) || m.Sequence != uint64(want) || m.Headers.Get("Test-Key") != strconv.Itoa(want) {
+			t.Fatalf("got %+v", m)
+		}
+		m.Ack()
+	}
+	b.waitInfo(t, "every message acked", drained(10))
+	stopNow()
+	for range labels {
+		t.Fatal("a message after the last")
+	}
+	waitDone(t, src)
 }
