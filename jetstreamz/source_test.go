@@ -418,3 +418,29 @@ func TestCarryAcksThroughAMapper(t *testing.T) {
 	}
 	waitDone(t, src)
 }
+
+// At the end of ctx the Source naks every message still unsettled, even
+// one that code outside streamz holds, and a later settle does nothing.
+func TestSourceNaksWhatIsHeldWhenCtxEnds(t *testing.T) {
+	b := newBroker(t, jetstream.ConsumerConfig{AckWait: time.Hour})
+	acks := observeAcks(t, b.nc)
+	publish(t, b.js, 1, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 3})
+	out := src.Process(ctx, context.Background())
+	var held []Msg[int]
+	for range 3 {
+		held = append(held, (<-out).Value())
+	}
+	cancel()
+	waitDone(t, src)
+	if _, ok := <-out; ok {
+		t.Fatal("the output is open after ctx ended")
+	}
+	for _, m := range held {
+		m.Ack()
+	}
+	if got := sentAcks(t, b.nc, acks); strings.Join(got, "|") != "-NAK|-NAK|-NAK" {
+		t.Fatalf("sent %q, want three naks", got)
+	}
+}
