@@ -72,8 +72,11 @@ func runChild() int {
 	if err != nil {
 		return fail(err)
 	}
-	// One write per batch: a kill leaves whole batches in the file.
+	// One write per batch: a kill leaves whole batches in the file. The
+	// write takes a while, as a database's does, so that a kill finds
+	// messages in flight.
 	write := func(_ context.Context, batch []Msg[int]) error {
+		time.Sleep(2 * time.Millisecond)
 		var lines bytes.Buffer
 		for _, m := range batch {
 			fmt.Fprintln(&lines, m.Sequence)

@@ -133,18 +133,28 @@ func TestSourceStopsPullingAtMaxInFlight(t *testing.T) {
 	defer cancel()
 	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: maxInFlight})
 	batches := streamz.NewBatcher[Msg[int]](streamz.BatchConfig{MaxSize: 5}, nil).Process(ctx, src.Process(ctx, ctx))
+	// The sink takes every batch, and acks nothing until it is opened.
 	open := make(chan struct{})
 	sinkDone := make(chan struct{})
 	go func() {
 		defer close(sinkDone)
-		<-open
-		for batch, err := range streamz.All(batches) {
-			if err != nil {
-				t.Errorf("sink: %v", err)
-				return
+		var held []Msg[int]
+		opened := open
+		for {
+			select {
+			case r, ok := <-batches:
+				if !ok {
+					return
+				}
+				held = append(held, r.Value()...)
+			case <-opened:
+				opened = nil
 			}
-			for _, m := range batch {
-				m.Ack()
+			if opened == nil {
+				for _, m := range held {
+					m.Ack()
+				}
+				held = held[:0]
 			}
 		}
 	}()
