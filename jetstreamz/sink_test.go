@@ -130,11 +130,7 @@ func TestDeadLetterToNaksWhenThePublishFails(t *testing.T) {
 	if got := sentAcks(t, b.nc, acks); len(got) != 1 || got[0] != "-NAK" {
 		t.Fatalf("sent %q, want a nak", got)
 	}
-	cancel()
-	for r := range out {
-		r.Value().Ack()
-	}
-	waitDone(t, src)
+	endSource(t, cancel, src, out)
 }
 
 // A broker restarted on the same store: a consumer resumes after the
@@ -166,11 +162,7 @@ func TestBrokerRestartResumesAtTheAckFloor(t *testing.T) {
 	})
 	srv.Shutdown()
 	srv.WaitForShutdown()
-	cancel()
-	for r := range out {
-		r.Value().Ack()
-	}
-	waitDone(t, src)
+	endSource(t, cancel, src, out)
 	nc.Close()
 
 	after := startServer(t, dir, port)
@@ -183,20 +175,9 @@ func TestBrokerRestartResumesAtTheAckFloor(t *testing.T) {
 	if info := restarted.info(t); info.AckFloor.Stream != acked {
 		t.Fatalf("after the restart: %+v", *info)
 	}
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	defer cancel2()
-	src2 := NewSource(cons2, decodeInt, Config{MaxInFlight: 20})
-	out2 := src2.Process(ctx2, ctx2)
-	seen := map[int]bool{}
-	for len(seen) < total-acked {
-		m := (<-out2).Value()
-		if m.Value <= acked || seen[m.Value] {
-			t.Fatalf("got message %d again", m.Value)
-		}
-		seen[m.Value] = true
-		m.Ack()
+	done := map[int]bool{}
+	for i := 1; i <= acked; i++ {
+		done[i] = true
 	}
-	restarted.waitInfo(t, "every message acked", drained(total))
-	cancel2()
-	waitDone(t, src2)
+	consumeRest(t, restarted, done, total)
 }

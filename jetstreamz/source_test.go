@@ -25,6 +25,17 @@ func waitDone[T any](t *testing.T, src *Source[T]) {
 	}
 }
 
+// endSource ends ctx with cancel, acks whatever src still hands on, and
+// waits for src to finish.
+func endSource[T any](t *testing.T, cancel context.CancelFunc, src *Source[T], out <-chan streamz.Result[Msg[T]]) {
+	t.Helper()
+	cancel()
+	for r := range out {
+		r.Value().Ack()
+	}
+	waitDone(t, src)
+}
+
 func TestSourceDeliversMessagesWithTheirMetadata(t *testing.T) {
 	b := newBroker(t, jetstream.ConsumerConfig{})
 	publish(t, b.js, 1, 5)
@@ -235,22 +246,29 @@ func TestSourceStopFlushesAndNaksTheRest(t *testing.T) {
 		t.Fatalf("before anything was redelivered: %+v", *info)
 	}
 
-	again := NewSource(b.cons, decodeInt, Config{MaxInFlight: 30})
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	defer cancel2()
-	out := again.Process(ctx2, ctx2)
-	for range total - len(acked) {
-		r := <-out
-		m := r.Value()
-		if acked[m.Value] {
-			t.Fatalf("message %d came again, after it was acked", m.Value)
+	consumeRest(t, b, acked, total)
+}
+
+// consumeRest runs a fresh Source on b's consumer until it has taken every
+// message from 1 to total that is not in done, and fails if one that is
+// comes, or one comes twice. It acks each, and ends the Source once the
+// server has them all acked.
+func consumeRest(t *testing.T, b *broker, done map[int]bool, total int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 30})
+	out := src.Process(ctx, ctx)
+	for len(done) < total {
+		m := (<-out).Value()
+		if done[m.Value] {
+			t.Fatalf("message %d came again", m.Value)
 		}
-		acked[m.Value] = true
+		done[m.Value] = true
 		m.Ack()
 	}
-	b.waitInfo(t, "every message acked", drained(total))
-	cancel2()
-	waitDone(t, again)
+	b.waitInfo(t, "every message acked", drained(uint64(total)))
+	endSource(t, cancel, src, out)
 }
 
 // observeAcks subscribes on nc to the acknowledgements sent for the
@@ -314,11 +332,7 @@ func TestSourceKeepAliveRunsOnTheClock(t *testing.T) {
 	if got := sentAcks(t, b.nc, acks); len(got) != 1 || got[0] != "+TERM" {
 		t.Fatalf("after the term, sent %q, want the term and no heartbeat", got)
 	}
-	cancel()
-	for r := range out {
-		r.Value().Ack()
-	}
-	waitDone(t, src)
+	endSource(t, cancel, src, out)
 }
 
 // Items held longer than AckWait: with the keep-alive, none comes twice;
@@ -395,11 +409,7 @@ func TestMsgSettlesOnceByTheWorstCopy(t *testing.T) {
 	if got := sentAcks(t, b.nc, acks); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("sent %q, want %q", got, want)
 	}
-	cancel()
-	for r := range out {
-		r.Value().Ack()
-	}
-	waitDone(t, src)
+	endSource(t, cancel, src, out)
 }
 
 // Carry moves the acknowledgement to the Mapper's new value: acking the
