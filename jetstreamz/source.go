@@ -29,6 +29,9 @@ type Config struct {
 	// MaxInFlight messages the Source stops pulling until one is settled;
 	// that is the pipeline's back-pressure on the server. It must be at
 	// least 1. The consumer's own MaxAckPending, if lower, bounds it too.
+	// The server applies acks apart from pull requests, so for a moment
+	// after a burst of acks its count of pending messages may exceed
+	// MaxInFlight by the acks it has yet to apply.
 	MaxInFlight int
 	// KeepAlive is how long a message may be held unsettled before the
 	// Source tells the server, with an in-progress heartbeat, that it is
@@ -147,8 +150,9 @@ func NewSource[T any](consumer jetstream.Consumer, decode func(jetstream.Msg) (T
 // AckWait; settling such a message later does nothing. Give the pipeline a
 // ctx from streamz.WithGrace(stop, ...) and the Source the same stop, and
 // a graceful shutdown flushes for the grace period, then naks the rest. A
-// stop that never ends (context.Background()) leaves only ctx. Done says
-// when the Source is finished.
+// stop that never ends (context.Background()) leaves only ctx: then a
+// streamz.TakeUntil after the Source can stop the pipeline, and the Source
+// naks what it holds when ctx ends. Done says when the Source is finished.
 //
 // A pull that fails is reported to OnError and tried again, after a pause;
 // a closed connection ends the stream as a stop does.

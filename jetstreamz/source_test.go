@@ -249,6 +249,39 @@ func TestSourceStopFlushesAndNaksTheRest(t *testing.T) {
 	consumeRest(t, b, acked, total)
 }
 
+// A stop given only to a TakeUntil after the Source: what the TakeUntil
+// took is delivered, and what the Source holds is nak'ed at the end of the
+// grace period.
+func TestSourceComposesWithTakeUntil(t *testing.T) {
+	const total = 20
+	b := newBroker(t, jetstream.ConsumerConfig{AckWait: time.Hour})
+	publish(t, b.js, 1, total)
+	signalled, stop := context.WithCancel(context.Background())
+	ctx, cancel := streamz.WithGrace(signalled, 100*time.Millisecond, nil)
+	defer cancel()
+	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 3})
+	until := streamz.NewTakeUntil[Msg[int]](signalled).Process(ctx, src.Process(ctx, context.Background()))
+	acked := map[int]bool{}
+	take := func(r streamz.Result[Msg[int]]) {
+		acked[r.Value().Value] = true
+		r.Value().Ack()
+	}
+	take(<-until)
+	// The TakeUntil holds the second message, the Source the third.
+	b.waitInfo(t, "three pulled, one acked", func(info *jetstream.ConsumerInfo) bool {
+		return info.AckFloor.Stream == 1 && info.NumAckPending == 2 && info.NumWaiting == 0
+	})
+	stop()
+	for r := range until {
+		take(r)
+	}
+	waitDone(t, src)
+	if len(acked) != 2 || !acked[2] {
+		t.Fatalf("took %v, want 1 and the 2 that the TakeUntil held", acked)
+	}
+	consumeRest(t, b, acked, total)
+}
+
 // consumeRest runs a fresh Source on b's consumer until it has taken every
 // message from 1 to total that is not in done, and fails if one that is
 // comes, or one comes twice. It acks each, and ends the Source once the
