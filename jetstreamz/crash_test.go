@@ -307,7 +307,7 @@ func TestCrashBetweenFanOutBranches(t *testing.T) {
 	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: total})
 	out := src.Process(ctx, ctx)
 	for want := 1; want <= total; want++ {
-		m := (<-out).Value()
+		m := next(t, out).Value()
 		if m.Value != want || m.Deliveries != 2 {
 			t.Fatalf("got message %d on delivery %d, want %d again", m.Value, m.Deliveries, want)
 		}

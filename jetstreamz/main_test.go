@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/zoobzio/streamz"
 	"go.uber.org/goleak"
 )
 
@@ -109,7 +110,7 @@ func newBroker(t testing.TB, cfg jetstream.ConsumerConfig) *broker {
 }
 
 // publish publishes the integers from..to, inclusive, as messages on
-// "s.<i>", in chunks of 1000, waiting for each chunk's acks: a single
+// "s.<i>" with the header Test-Key: <i>, in chunks of 1000, waiting for each chunk's acks: a single
 // PublishAsync of many thousands stalls under -race.
 func publish(t testing.TB, js jetstream.JetStream, from, to int) {
 	t.Helper()
@@ -118,6 +119,8 @@ func publish(t testing.TB, js jetstream.JetStream, from, to int) {
 			msg := nats.NewMsg(fmt.Sprintf("s.%d", i))
 			msg.Data = []byte(strconv.Itoa(i))
 			msg.Header.Set("Test-Key", strconv.Itoa(i))
+			// A header for the server, which a dead letter must not copy.
+			msg.Header.Set(jetstream.ExpectedStreamHeader, testStream)
 			if _, err := js.PublishMsgAsync(msg); err != nil {
 				t.Fatalf("publishing %d: %v", i, err)
 			}
@@ -180,4 +183,20 @@ func drained(last uint64) func(*jetstream.ConsumerInfo) bool {
 	return func(info *jetstream.ConsumerInfo) bool {
 		return info.AckFloor.Stream == last && info.NumAckPending == 0 && info.NumPending == 0
 	}
+}
+
+// next receives from out, failing the test if nothing comes within
+// testWait or out is closed.
+func next[T any](t testing.TB, out <-chan streamz.Result[T]) streamz.Result[T] {
+	t.Helper()
+	select {
+	case r, ok := <-out:
+		if !ok {
+			t.Fatal("the stream ended early")
+		}
+		return r
+	case <-time.After(testWait):
+		t.Fatal("nothing came")
+	}
+	panic("unreachable")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -78,8 +79,9 @@ const (
 
 // DeadLetterTo returns a function that dead-letters a message: it
 // publishes the message's original data to subject through js, with the
-// original's headers and HeaderError, HeaderStream, HeaderSequence and
-// HeaderSubject added, waits for the stream that stores subject to
+// original's headers (except those that start with "Nats-", which direct
+// how the server stores a publish; Nats-Msg-Id is kept) and HeaderError,
+// HeaderStream, HeaderSequence and HeaderSubject added, waits for the stream that stores subject to
 // acknowledge it, and only then terms the message, so that it is neither
 // lost nor delivered again. If the publish fails, the message is nak'ed
 // instead, for a later attempt, and the error returned says so. It panics
@@ -95,6 +97,12 @@ func DeadLetterTo[T any](js jetstream.JetStream, subject string) func(ctx contex
 		letter := nats.NewMsg(subject)
 		letter.Data = m.Data()
 		for k, vs := range m.Headers {
+			if strings.HasPrefix(k, "Nats-") && k != jetstream.MsgIDHeader {
+				// They tell the server how to store a publish (an
+				// expected stream or sequence, a rollup, a TTL), and
+				// were meant for the original's.
+				continue
+			}
 			for _, v := range vs {
 				letter.Header.Add(k, v)
 			}

@@ -121,7 +121,7 @@ func TestDeadLetterToNaksWhenThePublishFails(t *testing.T) {
 	defer cancel()
 	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 1})
 	out := src.Process(ctx, ctx)
-	m := (<-out).Value()
+	m := next(t, out).Value()
 	// No stream stores "nowhere".
 	err := DeadLetterTo[int](b.js, "nowhere")(ctx, m, errors.New("bad"))
 	if err == nil || !strings.Contains(err.Error(), `jetstreamz: dead-lettering stream sequence 1 to "nowhere" failed, nak'ed it`) {
@@ -155,7 +155,7 @@ func TestBrokerRestartResumesAtTheAckFloor(t *testing.T) {
 	src := NewSource(cons, decodeInt, Config{MaxInFlight: 20})
 	out := src.Process(ctx, ctx)
 	for range acked {
-		(<-out).Value().Ack()
+		next(t, out).Value().Ack()
 	}
 	before.waitInfo(t, "the first messages acked, the next held", func(info *jetstream.ConsumerInfo) bool {
 		return info.AckFloor.Stream == acked && info.NumAckPending > 0

@@ -44,7 +44,9 @@ type Config struct {
 	// FetchWait is how long one pull request waits on the server for
 	// messages when there are fewer than it asked for. It also bounds how
 	// long the Source takes, after a stop, to finish the request in hand.
-	// Zero means one second; it must not be negative.
+	// Zero means one second; it must not be negative. A consumer's
+	// MaxRequestExpires, if shorter, caps it, as its MaxRequestBatch caps
+	// the messages one request asks for.
 	FetchWait time.Duration
 	// Clock times the heartbeats and the pauses after a failed pull. nil
 	// means streamz.RealClock. The server's AckWait and FetchWait run on
@@ -77,6 +79,7 @@ type Source[T any] struct {
 	decode     func(jetstream.Msg) (T, error)
 	config     Config
 	maxDeliver int
+	maxBatch   int // the consumer's MaxRequestBatch; 0 for none
 	started    atomic.Bool
 	done       chan struct{}
 }
@@ -111,6 +114,11 @@ func NewSource[T any](consumer jetstream.Consumer, decode func(jetstream.Msg) (T
 	if p := info.Config.AckPolicy; p != jetstream.AckExplicitPolicy {
 		panic(fmt.Sprintf("jetstreamz: NewSource: the consumer's AckPolicy must be AckExplicit, got %v", p))
 	}
+	// The server refuses a pull request for more messages, or longer,
+	// than the consumer allows.
+	if limit := info.Config.MaxRequestExpires; limit > 0 && config.FetchWait > limit {
+		config.FetchWait = limit
+	}
 	ackWait := info.Config.AckWait
 	for _, step := range info.Config.BackOff {
 		if step < ackWait {
@@ -128,6 +136,7 @@ func NewSource[T any](consumer jetstream.Consumer, decode func(jetstream.Msg) (T
 		decode:     decode,
 		config:     config,
 		maxDeliver: info.Config.MaxDeliver,
+		maxBatch:   info.Config.MaxRequestBatch,
 		done:       make(chan struct{}),
 	}
 }
@@ -208,6 +217,9 @@ func (s *Source[T]) pull(ctx, stop context.Context, r *run, out chan<- streamz.R
 			case <-ctx.Done():
 			}
 			continue
+		}
+		if s.maxBatch > 0 {
+			free = min(free, s.maxBatch)
 		}
 		fetchCtx, cancel := context.WithTimeout(ctx, s.config.FetchWait)
 		batch, err := s.consumer.Fetch(free, jetstream.FetchContext(fetchCtx))

@@ -43,7 +43,7 @@ func TestSourceDeliversMessagesWithTheirMetadata(t *testing.T) {
 	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 10})
 	out := src.Process(context.Background(), stop)
 	for want := 1; want <= 5; want++ {
-		r := <-out
+		r := next(t, out)
 		if r.IsError() {
 			t.Fatalf("message %d: %v", want, r.Error())
 		}
@@ -77,7 +77,7 @@ func TestSourceHandsOnADecodeFailureWithItsMessage(t *testing.T) {
 		return decodeInt(jm)
 	}, Config{MaxInFlight: 10})
 	out := src.Process(ctx, ctx)
-	r := <-out
+	r := next(t, out)
 	if !r.IsError() || r.Error().ProcessorName != "jetstreamz.Source" {
 		t.Fatalf("got %+v, want an error Result of jetstreamz.Source", r)
 	}
@@ -95,7 +95,7 @@ func TestSourceHandsOnADecodeFailureWithItsMessage(t *testing.T) {
 	if _, err := b.js.Publish(context.Background(), "s.panic", []byte("panic")); err != nil {
 		t.Fatal(err)
 	}
-	r = <-out
+	r = next(t, out)
 	if !r.IsError() || !strings.Contains(r.Err().Error(), "decode panicked: boom") {
 		t.Fatalf("got %+v, want an error Result saying decode panicked", r)
 	}
@@ -266,7 +266,7 @@ func TestSourceComposesWithTakeUntil(t *testing.T) {
 		acked[r.Value().Value] = true
 		r.Value().Ack()
 	}
-	take(<-until)
+	take(next(t, until))
 	// The TakeUntil holds the second message, the Source the third.
 	b.waitInfo(t, "three pulled, one acked", func(info *jetstream.ConsumerInfo) bool {
 		return info.AckFloor.Stream == 1 && info.NumAckPending == 2 && info.NumWaiting == 0
@@ -293,7 +293,7 @@ func consumeRest(t *testing.T, b *broker, done map[int]bool, total int) {
 	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 30})
 	out := src.Process(ctx, ctx)
 	for len(done) < total {
-		m := (<-out).Value()
+		m := next(t, out).Value()
 		if done[m.Value] {
 			t.Fatalf("message %d came again", m.Value)
 		}
@@ -346,7 +346,7 @@ func TestSourceKeepAliveRunsOnTheClock(t *testing.T) {
 	defer cancel()
 	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 10, KeepAlive: 10 * time.Second, Clock: clock})
 	out := src.Process(ctx, ctx)
-	first, second := (<-out).Value(), (<-out).Value()
+	first, second := next(t, out).Value(), next(t, out).Value()
 	clock.Advance(10*time.Second - time.Nanosecond)
 	if got := sentAcks(t, b.nc, acks); len(got) != 0 {
 		t.Fatalf("before KeepAlive has passed, sent %q", got)
@@ -389,7 +389,7 @@ func TestSourceKeepAliveStopsRedelivery(t *testing.T) {
 			src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 3 * total, KeepAlive: c.keepAlive, FetchWait: 100 * time.Millisecond})
 			// The batch is emitted 4 AckWaits after its first item.
 			batches := streamz.NewBatcher[Msg[int]](streamz.BatchConfig{MaxSize: 3 * total, MaxLatency: 4 * ackWait}, nil).Process(ctx, src.Process(ctx, ctx))
-			r := <-batches
+			r := next(t, batches)
 			seen := map[int]bool{}
 			dups := 0
 			for _, m := range r.Value() {
@@ -424,7 +424,7 @@ func TestMsgSettlesOnceByTheWorstCopy(t *testing.T) {
 	defer cancel()
 	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 3})
 	out := src.Process(ctx, ctx)
-	naked, termed, acked := (<-out).Value(), (<-out).Value(), (<-out).Value()
+	naked, termed, acked := next(t, out).Value(), next(t, out).Value(), next(t, out).Value()
 
 	naked.Copied(2)
 	naked.Ack()
@@ -458,7 +458,7 @@ func TestCarryAcksThroughAMapper(t *testing.T) {
 		return Carry(m, fmt.Sprintf("order %d", m.Value)), nil
 	}).Process(ctx, src.Process(ctx, stop))
 	for want := 1; want <= 10; want++ {
-		m := (<-labels).Value()
+		m := next(t, labels).Value()
 		if m.Value != fmt.Sprintf("order %d", want) || m.Sequence != uint64(want) || m.Headers.Get("Test-Key") != strconv.Itoa(want) {
 			t.Fatalf("got %+v", m)
 		}
@@ -483,7 +483,7 @@ func TestSourceNaksWhatIsHeldWhenCtxEnds(t *testing.T) {
 	out := src.Process(ctx, context.Background())
 	var held []Msg[int]
 	for range 3 {
-		held = append(held, (<-out).Value())
+		held = append(held, next(t, out).Value())
 	}
 	cancel()
 	waitDone(t, src)
@@ -495,5 +495,30 @@ func TestSourceNaksWhatIsHeldWhenCtxEnds(t *testing.T) {
 	}
 	if got := sentAcks(t, b.nc, acks); strings.Join(got, "|") != "-NAK|-NAK|-NAK" {
 		t.Fatalf("sent %q, want three naks", got)
+	}
+}
+
+// A consumer that limits pull requests: the Source asks within its
+// MaxRequestBatch and MaxRequestExpires, which the server would refuse.
+func TestSourceKeepsToTheConsumersRequestLimits(t *testing.T) {
+	const total = 50
+	b := newBroker(t, jetstream.ConsumerConfig{MaxRequestBatch: 5, MaxRequestExpires: 500 * time.Millisecond})
+	publish(t, b.js, 1, total)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var failures atomic.Int64
+	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 20, OnError: func(error) { failures.Add(1) }})
+	out := src.Process(ctx, ctx)
+	for want := 1; want <= total; want++ {
+		if m := next(t, out).Value(); m.Value != want {
+			t.Fatalf("got %d, want %d", m.Value, want)
+		} else {
+			m.Ack()
+		}
+	}
+	b.waitInfo(t, "every message acked", drained(total))
+	endSource(t, cancel, src, out)
+	if n := failures.Load(); n != 0 {
+		t.Fatalf("%d pulls failed", n)
 	}
 }
