@@ -335,16 +335,18 @@ func sentAcks(t *testing.T, nc *nats.Conn, acks chan *nats.Msg) []string {
 	}
 }
 
-// The heartbeats are timed on the Source's Clock: KeepAlive after a
-// message is pulled, and every KeepAlive after, until it is settled.
+// The heartbeats are timed on the Source's Clock: KeepAlive (by default
+// half the AckWait) after a message is pulled, and every KeepAlive after,
+// until it is settled.
 func TestSourceKeepAliveRunsOnTheClock(t *testing.T) {
-	b := newBroker(t, jetstream.ConsumerConfig{AckWait: time.Minute})
+	b := newBroker(t, jetstream.ConsumerConfig{AckWait: 20 * time.Second})
 	acks := observeAcks(t, b.nc)
 	publish(t, b.js, 1, 2)
 	clock := streamz.NewFakeClock()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 10, KeepAlive: 10 * time.Second, Clock: clock})
+	// KeepAlive is half the AckWait: 10s.
+	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 10, Clock: clock})
 	out := src.Process(ctx, ctx)
 	first, second := next(t, out).Value(), next(t, out).Value()
 	clock.Advance(10*time.Second - time.Nanosecond)
@@ -378,7 +380,8 @@ func TestSourceKeepAliveStopsRedelivery(t *testing.T) {
 		keepAlive time.Duration
 		wantDups  bool
 	}{
-		{"with", 0, false},
+		// A quarter of AckWait leaves a loaded machine room to be late.
+		{"with", ackWait / 4, false},
 		{"without", -1, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
