@@ -60,19 +60,11 @@ func TestWriteBatchNaksWithBackoffThenDeadLetters(t *testing.T) {
 		return failure
 	}
 	dead := DeadLetterTo[int](b.js, "dead")
-	sinkDone := make(chan struct{})
-	go func() {
-		defer close(sinkDone)
-		for batch, err := range streamz.All(batches) {
-			if err != nil {
-				t.Errorf("sink: %v", err)
-				return
-			}
-			if err := WriteBatch(ctx, batch, write, ExponentialBackoff(first, time.Second), dead); err != nil && !errors.Is(err, failure) {
-				t.Errorf("WriteBatch: %v", err)
-			}
+	sinkDone := sinkBatches(t, batches, func(batch []Msg[int]) {
+		if err := WriteBatch(ctx, batch, write, ExponentialBackoff(first, time.Second), dead); err != nil && !errors.Is(err, failure) {
+			t.Errorf("WriteBatch: %v", err)
 		}
-	}()
+	})
 	b.waitInfo(t, "every message acked or termed", drained(total))
 	cancel()
 	<-sinkDone

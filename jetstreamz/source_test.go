@@ -25,6 +25,24 @@ func waitDone[T any](t *testing.T, src *Source[T]) {
 	}
 }
 
+// sinkBatches gives each batch of batches to handle, on a goroutine of its
+// own, until batches is closed, and fails the test on an error Result. The
+// channel it returns is closed when it has done.
+func sinkBatches(t *testing.T, batches <-chan streamz.Result[[]Msg[int]], handle func([]Msg[int])) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for batch, err := range streamz.All(batches) {
+			if err != nil {
+				t.Errorf("sink: %v", err)
+				return
+			}
+			handle(batch)
+		}
+	}()
+	return done
+}
+
 // endSource ends ctx with cancel, acks whatever src still hands on, and
 // waits for src to finish.
 func endSource[T any](t *testing.T, cancel context.CancelFunc, src *Source[T], out <-chan streamz.Result[Msg[T]]) {
@@ -213,21 +231,13 @@ func TestSourceStopFlushesAndNaksTheRest(t *testing.T) {
 	batches := streamz.NewBatcher[Msg[int]](streamz.BatchConfig{MaxSize: 10, MaxLatency: time.Hour}, nil).Process(ctx, gated)
 	var sizes []int
 	acked := map[int]bool{}
-	sinkDone := make(chan struct{})
-	go func() {
-		defer close(sinkDone)
-		for batch, err := range streamz.All(batches) {
-			if err != nil {
-				t.Errorf("sink: %v", err)
-				return
-			}
-			sizes = append(sizes, len(batch))
-			for _, m := range batch {
-				acked[m.Value] = true
-				m.Ack()
-			}
+	sinkDone := sinkBatches(t, batches, func(batch []Msg[int]) {
+		sizes = append(sizes, len(batch))
+		for _, m := range batch {
+			acked[m.Value] = true
+			m.Ack()
 		}
-	}()
+	})
 	<-holding
 	b.waitInfo(t, "the two full batches acked", func(info *jetstream.ConsumerInfo) bool {
 		return info.AckFloor.Stream == 20
