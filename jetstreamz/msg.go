@@ -25,9 +25,11 @@ import (
 //	streamz.Rejected             Term (never delivered again)
 //	streamz.Lost                 Nak, with the greatest delay any holder asked for
 //
-// A holder settles its copy once; a later settle of that copy, and any
-// settle after the message has been acked, nak'ed or termed, is ignored.
-// The zero Msg carries no acknowledgement, and settling it does nothing.
+// Each holder settles its copy once: a second settle is taken for another
+// holder's, and may settle the message early. A settle after the message
+// has been acked, nak'ed or termed (by its holders, or by the Source at the
+// end of its ctx) is ignored. The zero Msg carries no acknowledgement, and
+// settling it does nothing.
 type Msg[T any] struct {
 	// Value is what the Source's decode function made of the message's
 	// data, or the zero T in an error Result for a failed decode.

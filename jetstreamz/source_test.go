@@ -450,7 +450,7 @@ func TestMsgSettlesOnceByTheWorstCopy(t *testing.T) {
 	termed.Term()
 	termed.Ack()
 	acked.Ack()
-	acked.Nak(0) // a second settle of the one holder: ignored
+	acked.Nak(0) // after the ack: ignored
 	want := []string{fmt.Sprintf(`-NAK {"delay": %d}`, time.Minute), "+TERM", "+ACK"}
 	if got := sentAcks(t, b.nc, acks); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("sent %q, want %q", got, want)
