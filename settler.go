@@ -227,15 +227,32 @@ func settleValue(v any, o Outcome) { eachSettler(v, func(s Settler) { s.Settle(o
 
 func (r Result[T]) holdsSettlers() bool { return settles[T]() }
 
-// eachSettler calls fn with r's item: its value, or the item its error
+// eachSettler calls fn with r's item: its value, or the items its error
 // holds.
 func (r Result[T]) eachSettler(fn func(Settler)) {
 	if r.err != nil {
-		eachSettler(any(r.err.Item), fn)
+		r.err.eachSettler(fn)
 		return
 	}
 	eachSettler(any(r.value), fn)
 }
+
+// eachSettler calls fn with e's Item, and with the items of the
+// StreamError it wraps, if any: a Mapper that passes an error item on
+// retypes it, wrapping the StreamError of the input type.
+func (e *StreamError[T]) eachSettler(fn func(Settler)) {
+	eachSettler(any(e.Item), fn)
+	if inner, ok := e.Err.(interface{ eachSettler(func(Settler)) }); ok {
+		inner.eachSettler(fn)
+	}
+}
+
+// Settle settles every item r holds with o: its value, or its error's
+// Item and the items of the StreamError that error wraps (a Mapper, Retry
+// or CircuitBreaker wraps the input's error item so). A sink uses it to
+// settle an error Result whose item type is not the Settler itself. It
+// does nothing for items that are not Settlers (see Settler).
+func (r Result[T]) Settle(o Outcome) { r.settleItems(o) }
 
 // settleItems settles r's item with o.
 func (r Result[T]) settleItems(o Outcome) { settleValue(r, o) }

@@ -4,6 +4,7 @@ package streamz
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -372,5 +373,23 @@ func TestSettleUnbatcherCancel(t *testing.T) {
 		for range out {
 		}
 		assert.Equal(t, map[int]Outcome{1: Acked, 2: Lost, 3: Lost}, l.outcomes(t))
+	})
+}
+
+// An error item that a Mapper retypes keeps its acknowledgement reachable:
+// Result.Settle settles it, and so does a cancel.
+func TestSettleThroughARetypedError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLedger()
+		in := make(chan Result[tracked])
+		out := NewMapper(func(_ context.Context, x tracked) (int, error) { return x.id, nil }).Process(t.Context(), in)
+		in <- NewError(l.item(1), errors.New("bad"), "decode")
+		r := <-out
+		require.True(t, r.IsError())
+		r.Settle(Rejected)
+		close(in)
+		for range out {
+		}
+		assert.Equal(t, map[int]Outcome{1: Rejected}, l.outcomes(t))
 	})
 }
