@@ -1,0 +1,82 @@
+package kafkaz_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/zoobzio/streamz"
+	"github.com/zoobzio/streamz/kafkaz"
+)
+
+func TestNewSourcePanicsOnBadConfig(t *testing.T) {
+	checkLeaks(t)
+	for _, tc := range []struct {
+		cfg  kafkaz.Config[string]
+		want string
+	}{
+		{kafkaz.Config[string]{MaxInFlight: 1}, "kafkaz: NewSource: Config.Decode must not be nil"},
+		{kafkaz.Config[string]{Decode: decodeString}, "kafkaz: NewSource: Config.MaxInFlight must be at least 1, got 0"},
+		{kafkaz.Config[string]{Decode: decodeString, MaxInFlight: 1, CommitInterval: -1}, "kafkaz: NewSource: Config.CommitInterval must not be negative, got -1ns"},
+		{kafkaz.Config[string]{Decode: decodeString, MaxInFlight: 1, CommitTimeout: -time.Second}, "kafkaz: NewSource: Config.CommitTimeout must not be negative, got -1s"},
+	} {
+		func() {
+			defer func() {
+				if got := recover(); got != tc.want {
+					t.Errorf("panic %v, want %q", got, tc.want)
+				}
+			}()
+			_, _ = kafkaz.NewSource(tc.cfg, kgo.SeedBrokers("127.0.0.1:1"), kgo.ConsumerGroup("g"))
+		}()
+	}
+}
+
+func TestNewSourceNeedsAGroup(t *testing.T) {
+	checkLeaks(t)
+	_, err := kafkaz.NewSource(kafkaz.Config[string]{Decode: decodeString, MaxInFlight: 1}, kgo.SeedBrokers("127.0.0.1:1"))
+	if err == nil || !strings.HasPrefix(err.Error(), "kafkaz: NewSource: ") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// A graceful close flushes the Batcher's partial batch to the sink, whose
+// acks are committed, and commits nothing past what is settled.
+func TestCloseFlushesThePartialBatchAndCommitsOnlySettled(t *testing.T) {
+	checkLeaks(t)
+	topic := topicName(t)
+	addrs := newCluster(t, 1, topic)
+	produce(t, addrs, topic, 0, 0, 30)
+	received := make(chan struct{}, 30)
+	var written []int64
+	r := startSource(t, kafkaz.Config[string]{MaxInFlight: 100, CommitInterval: time.Hour}, clientOpts(addrs, "g", topic),
+		func(ctx context.Context, _ kafkaz.Partition, in <-chan streamz.Result[kafkaz.Msg[string]]) {
+			counted := streamz.NewTap(func(streamz.Result[kafkaz.Msg[string]]) { received <- struct{}{} }).Process(ctx, in)
+			batches := streamz.NewBatcher[kafkaz.Msg[string]](streamz.BatchConfig{MaxLatency: time.Hour, MaxSize: 1000}, nil).Process(ctx, counted)
+			// The sink settles all but the last five: those stay
+			// unsettled, so the commit stops before them.
+			for batch := range streamz.All(batches) {
+				for _, m := range batch {
+					written = append(written, m.Offset)
+					if m.Offset < 25 {
+						m.Ack()
+					}
+				}
+			}
+		})
+	for range 30 {
+		<-received
+	}
+	if err := r.wait(t); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !slices.Equal(written, span(0, 30)) {
+		t.Fatalf("written %v, want the partial batch 0..29", written)
+	}
+	if got := committed(t, addrs, "g", topic, 0); got != 25 {
+		t.Fatalf("committed %d, want 25", got)
+	}
+}
