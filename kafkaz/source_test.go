@@ -80,3 +80,83 @@ func TestCloseFlushesThePartialBatchAndCommitsOnlySettled(t *testing.T) {
 		t.Fatalf("committed %d, want 25", got)
 	}
 }
+
+// A settle out of offset order commits only the prefix before the first
+// unsettled offset, and the commit moves on once the gap is settled.
+func TestOutOfOrderSettleCommitsOnlyUpToTheGap(t *testing.T) {
+	checkLeaks(t)
+	topic := topicName(t)
+	addrs := newCluster(t, 1, topic)
+	produce(t, addrs, topic, 0, 0, 10)
+	clock := streamz.NewFakeClock()
+	var h holder
+	startSource(t, kafkaz.Config[string]{MaxInFlight: 100, CommitInterval: time.Second, Clock: clock}, clientOpts(addrs, "g", topic), h.pipeline)
+	waitFor(t, "10 records", func() bool { return h.len() == 10 })
+	for _, i := range []int{0, 1, 2, 4, 5, 9} {
+		h.at(i).Ack()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := clock.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	waitFor(t, "the first commit", func() bool { return committed(t, addrs, "g", topic, 0) != -1 })
+	if got := committed(t, addrs, "g", topic, 0); got != 3 {
+		t.Fatalf("committed %d with offset 3 unsettled, want 3", got)
+	}
+	h.at(3).Ack()
+	clock.Advance(time.Second)
+	waitCommitted(t, addrs, "g", topic, 0, 6)
+}
+
+// A sink that does not settle holds back the partition: the Source
+// delivers at most MaxInFlight uncommitted records and pauses fetching,
+// and resumes as commits make room.
+func TestSlowSinkPausesFetchingAtMaxInFlight(t *testing.T) {
+	checkLeaks(t)
+	topic := topicName(t)
+	addrs := newCluster(t, 1, topic)
+	const total, maxInFlight = 200, 20
+	produce(t, addrs, topic, 0, 0, total)
+	var h holder
+	var src *kafkaz.Source[string]
+	src, err := kafkaz.NewSource(kafkaz.Config[string]{Decode: decodeString, MaxInFlight: maxInFlight, CommitInterval: time.Hour}, clientOpts(addrs, "g", topic)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, stopNow := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- src.Run(context.Background(), stop, h.pipeline) }()
+	paused := func() bool {
+		return len(src.Client().PauseFetchPartitions(nil)[topic]) == 1
+	}
+	acked := 0
+	pauses := 0
+	for acked < total {
+		waitFor(t, "the window to fill", func() bool {
+			return h.len() == total || h.len()-acked == maxInFlight && paused()
+		})
+		if h.len() < total {
+			pauses++
+		}
+		if n := h.len() - acked; n > maxInFlight {
+			t.Fatalf("%d records unsettled, want at most %d", n, maxInFlight)
+		}
+		// Settling the whole window lets a commit make room.
+		for ; acked < h.len(); acked++ {
+			h.at(acked).Ack()
+		}
+	}
+	if pauses == 0 {
+		t.Fatal("fetching never paused")
+	}
+	waitCommitted(t, addrs, "g", topic, 0, total)
+	if !slices.Equal(h.offsets(), span(0, total)) {
+		t.Fatalf("delivered %v, want 0..%d once each", h.offsets(), total-1)
+	}
+	stopNow()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
