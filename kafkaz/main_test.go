@@ -2,7 +2,7 @@ package kafkaz_test
 
 import (
 	"context"
-		"strconv"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
