@@ -81,9 +81,8 @@ func newPart[T any](src *Source[T], id Partition) *part[T] {
 	}
 }
 
-// add takes decoded records from a fetch, delivers what the window has
-// room for, and pauses fetching the partition once the window and the
-// fresh queue together reach MaxInFlight.
+// add takes decoded records from a fetch and delivers what the window has
+// room for.
 func (p *part[T]) add(records []entry[T]) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -98,7 +97,26 @@ func (p *part[T]) add(records []entry[T]) {
 		p.fresh = append(p.fresh, e)
 	}
 	p.deliverLocked()
-	if !p.paused && p.held() >= p.src.maxInFlight {
+}
+
+// room is how many more records the partition can take from fetches: what
+// the window and the fresh queue together hold short of MaxInFlight.
+func (p *part[T]) room() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.draining {
+		return 0
+	}
+	return max(0, p.src.maxInFlight-p.held())
+}
+
+// pauseIfFull pauses fetching the partition if it has no room. The check
+// and the pause are under mu, as the resume in committed is, so a pause
+// can never follow the resume that should have lifted it.
+func (p *part[T]) pauseIfFull() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.paused && !p.draining && p.held() >= p.src.maxInFlight {
 		p.paused = true
 		p.src.client.PauseFetchPartitions(map[string][]int32{p.id.Topic: {p.id.Partition}})
 	}
@@ -225,6 +243,7 @@ func (p *part[T]) committed(to int64) {
 		p.paused = false
 		p.src.client.ResumeFetchPartitions(map[string][]int32{p.id.Topic: {p.id.Partition}})
 	}
+	p.src.signalRoom()
 }
 
 // drain starts the end of the assignment: nothing more is delivered, what

@@ -87,8 +87,10 @@ type Source[T any] struct {
 	// commitMu orders the commits, so that a revoke's last commit of a
 	// partition is never followed by an older one from the periodic
 	// committer.
-	commitMu   sync.Mutex
-	commitNow  chan struct{}
+	commitMu  sync.Mutex
+	commitNow chan struct{}
+	// roomMade wakes the fetch loop when a partition may have room.
+	roomMade   chan struct{}
 	closeOnce  sync.Once
 	pipelineWG sync.WaitGroup
 
@@ -148,6 +150,7 @@ func NewSource[T any](cfg Config[T], opts ...kgo.Opt) (*Source[T], error) {
 		clock:          cfg.Clock,
 		onError:        cfg.OnError,
 		commitNow:      make(chan struct{}, 1),
+		roomMade:       make(chan struct{}, 1),
 		parts:          make(map[Partition]*part[T]),
 	}
 	if s.commitInterval == 0 {
@@ -270,7 +273,16 @@ func (s *Source[T]) fetch(ctx, stop context.Context) {
 	defer context.AfterFunc(stop, cancelPoll)()
 	var decoded []entry[T]
 	for {
-		fetches := s.client.PollFetches(pollCtx)
+		budget := s.budget()
+		if budget == 0 {
+			select {
+			case <-s.roomMade:
+				continue
+			case <-pollCtx.Done():
+				return
+			}
+		}
+		fetches := s.client.PollRecords(pollCtx, budget)
 		if pollCtx.Err() != nil || fetches.IsClientClosed() {
 			s.client.AllowRebalance()
 			return
@@ -300,6 +312,45 @@ func (s *Source[T]) fetch(ctx, stop context.Context) {
 	}
 }
 
+// budget returns how many records the next poll may take: the room of all
+// the partitions together. It pauses fetching each full partition while
+// another has room, since only a pause keeps the poll from returning the
+// full one's records; while none has room, the Source does not poll at
+// all, and kgo, which fetches a partition again only once its last fetch
+// has been taken, keeps what it has rather than dropping it, as it drops a
+// paused partition's buffered records, to fetch them again on resume.
+func (s *Source[T]) budget() int {
+	s.mu.Lock()
+	parts := make([]*part[T], 0, len(s.parts))
+	for _, p := range s.parts {
+		parts = append(parts, p)
+	}
+	s.mu.Unlock()
+	total := 0
+	var full []*part[T]
+	for _, p := range parts {
+		if r := p.room(); r > 0 {
+			total += r
+		} else {
+			full = append(full, p)
+		}
+	}
+	if total > 0 {
+		for _, p := range full {
+			p.pauseIfFull()
+		}
+	}
+	return total
+}
+
+// signalRoom wakes the fetch loop if it is waiting for room.
+func (s *Source[T]) signalRoom() {
+	select {
+	case s.roomMade <- struct{}{}:
+	default:
+	}
+}
+
 // assigned makes a part for each newly assigned partition, and starts its
 // pipeline if Run is running.
 func (s *Source[T]) assigned(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
@@ -315,6 +366,7 @@ func (s *Source[T]) assigned(_ context.Context, _ *kgo.Client, assigned map[stri
 			}
 		}
 	}
+	s.signalRoom()
 }
 
 // launchLocked starts p's pipeline call, or, once Run has stopped

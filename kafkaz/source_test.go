@@ -110,53 +110,85 @@ func TestOutOfOrderSettleCommitsOnlyUpToTheGap(t *testing.T) {
 	waitCommitted(t, addrs, "g", topic, 0, 6)
 }
 
-// A sink that does not settle holds back the partition: the Source
-// delivers at most MaxInFlight uncommitted records and pauses fetching,
-// and resumes as commits make room.
+// A sink that does not settle holds back its partition: the Source
+// delivers at most MaxInFlight uncommitted records of it and pauses
+// fetching it, while the other partition goes on, and resumes as commits
+// make room.
 func TestSlowSinkPausesFetchingAtMaxInFlight(t *testing.T) {
 	checkLeaks(t)
 	topic := topicName(t)
-	addrs := newCluster(t, 1, topic)
+	addrs := newCluster(t, 2, topic)
 	const total, maxInFlight = 200, 20
 	produce(t, addrs, topic, 0, 0, total)
-	var h holder
-	var src *kafkaz.Source[string]
+	produce(t, addrs, topic, 1, 0, total)
+	var slow holder
 	src, err := kafkaz.NewSource(kafkaz.Config[string]{Decode: decodeString, MaxInFlight: maxInFlight, CommitInterval: time.Hour}, clientOpts(addrs, "g", topic)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop, stopNow := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- src.Run(context.Background(), stop, h.pipeline) }()
+	go func() {
+		done <- src.Run(context.Background(), stop, func(ctx context.Context, p kafkaz.Partition, in msgs) {
+			if p.Partition == 0 {
+				slow.pipeline(ctx, p, in)
+				return
+			}
+			ackAll(in)
+		})
+	}()
 	paused := func() bool {
-		return len(src.Client().PauseFetchPartitions(nil)[topic]) == 1
+		return slices.Contains(src.Client().PauseFetchPartitions(nil)[topic], 0)
 	}
 	acked := 0
 	pauses := 0
 	for acked < total {
 		waitFor(t, "the window to fill", func() bool {
-			return h.len() == total || h.len()-acked == maxInFlight && paused()
+			return slow.len() == total || slow.len()-acked == maxInFlight && paused()
 		})
-		if h.len() < total {
+		if slow.len() < total {
 			pauses++
 		}
-		if n := h.len() - acked; n > maxInFlight {
+		if n := slow.len() - acked; n > maxInFlight {
 			t.Fatalf("%d records unsettled, want at most %d", n, maxInFlight)
 		}
 		// Settling the whole window lets a commit make room.
-		for ; acked < h.len(); acked++ {
-			h.at(acked).Ack()
+		for ; acked < slow.len(); acked++ {
+			slow.at(acked).Ack()
 		}
 	}
 	if pauses == 0 {
 		t.Fatal("fetching never paused")
 	}
 	waitCommitted(t, addrs, "g", topic, 0, total)
-	if !slices.Equal(h.offsets(), span(0, total)) {
-		t.Fatalf("delivered %v, want 0..%d once each", h.offsets(), total-1)
+	waitCommitted(t, addrs, "g", topic, 1, total)
+	if !slices.Equal(slow.offsets(), span(0, total)) {
+		t.Fatalf("delivered %v, want 0..%d once each", slow.offsets(), total-1)
 	}
 	stopNow()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// With every partition full, the Source stops polling rather than pausing,
+// and still delivers no more than MaxInFlight uncommitted records.
+func TestFullPartitionsStopPolling(t *testing.T) {
+	checkLeaks(t)
+	topic := topicName(t)
+	addrs := newCluster(t, 1, topic)
+	const total, maxInFlight = 100, 20
+	produce(t, addrs, topic, 0, 0, total)
+	var h holder
+	startSource(t, kafkaz.Config[string]{MaxInFlight: maxInFlight, CommitInterval: time.Hour}, clientOpts(addrs, "g", topic), h.pipeline)
+	for acked := 0; acked < total; {
+		waitFor(t, "the window to fill", func() bool { return h.len()-acked == maxInFlight })
+		for ; acked < h.len(); acked++ {
+			h.at(acked).Ack()
+		}
+	}
+	waitCommitted(t, addrs, "g", topic, 0, total)
+	if h.len() != total {
+		t.Fatalf("delivered %d, want %d", h.len(), total)
 	}
 }
