@@ -2,6 +2,7 @@ package kafkaz_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -190,5 +191,79 @@ func TestFullPartitionsStopPolling(t *testing.T) {
 	waitCommitted(t, addrs, "g", topic, 0, total)
 	if h.len() != total {
 		t.Fatalf("delivered %d, want %d", h.len(), total)
+	}
+}
+
+// A Msg settled Lost while its partition is live comes back on the same
+// stream with one more delivery, and the commit waits for it; a Msg
+// carried to a new value shares its acknowledgement.
+func TestLostIsRedelivered(t *testing.T) {
+	checkLeaks(t)
+	topic := topicName(t)
+	addrs := newCluster(t, 1, topic)
+	produce(t, addrs, topic, 0, 0, 2)
+	var h holder
+	startSource(t, kafkaz.Config[string]{MaxInFlight: 100, CommitInterval: 10 * time.Millisecond}, clientOpts(addrs, "g", topic), h.pipeline)
+	waitFor(t, "2 records", func() bool { return h.len() == 2 })
+	h.at(1).Ack()
+	h.at(0).Settle(streamz.Lost)
+	waitFor(t, "the redelivery", func() bool { return h.len() == 3 })
+	if m := h.at(2); m.Offset != 0 || m.Deliveries != 2 || m.Value != "0" {
+		t.Fatalf("redelivered offset %d, delivery %d, value %q; want offset 0, delivery 2, value \"0\"", m.Offset, m.Deliveries, m.Value)
+	}
+	if got := committed(t, addrs, "g", topic, 0); got != -1 {
+		t.Fatalf("committed %d before offset 0 settled, want none", got)
+	}
+	kafkaz.Carry(h.at(2), 42).Nak(0)
+	waitFor(t, "the second redelivery", func() bool { return h.len() == 4 })
+	if m := h.at(3); m.Deliveries != 3 {
+		t.Fatalf("delivery %d, want 3", m.Deliveries)
+	}
+	kafkaz.Carry(h.at(3), 42).Ack()
+	waitCommitted(t, addrs, "g", topic, 0, 2)
+}
+
+// A record that fails to decode is an error Result holding its Msg, which
+// settles it like any other: termed, the commit passes it.
+func TestDecodeErrorHoldsTheMsg(t *testing.T) {
+	checkLeaks(t)
+	topic := topicName(t)
+	addrs := newCluster(t, 1, topic)
+	produce(t, addrs, topic, 0, 0, 3)
+	errBad := errors.New("not an order")
+	var h holder
+	startSource(t, kafkaz.Config[string]{
+		Decode: func(r *kgo.Record) (string, error) {
+			if string(r.Value) == "1" {
+				return "", errBad
+			}
+			return string(r.Value), nil
+		},
+		MaxInFlight: 100, CommitInterval: 10 * time.Millisecond,
+	}, clientOpts(addrs, "g", topic), h.pipeline)
+	waitFor(t, "3 records", func() bool { h.mu.Lock(); defer h.mu.Unlock(); return len(h.msgs)+len(h.errs) == 3 })
+	h.mu.Lock()
+	bad := h.errs[0]
+	h.mu.Unlock()
+	if bad.Offset != 1 || string(bad.Record().Value) != "1" {
+		t.Fatalf("error Result holds offset %d with value %q, want offset 1, value \"1\"", bad.Offset, bad.Record().Value)
+	}
+	h.at(0).Ack()
+	h.at(1).Ack()
+	waitFor(t, "a commit", func() bool { return committed(t, addrs, "g", topic, 0) == 1 })
+	bad.Term()
+	waitCommitted(t, addrs, "g", topic, 0, 3)
+}
+
+func TestZeroMsgDoesNothing(t *testing.T) {
+	checkLeaks(t)
+	var m kafkaz.Msg[string]
+	m.Ack()
+	m.Nak(time.Second)
+	m.Term()
+	m.Copied(2)
+	m.Settle(streamz.Lost)
+	if m.Record() != nil {
+		t.Fatal("the zero Msg has a record")
 	}
 }
