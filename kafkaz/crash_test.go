@@ -21,11 +21,16 @@ import (
 // sinks to a file as "partition offset" lines. The parent then resumes
 // with a fresh consumer in the same group and reads the file.
 
-// childModes are what the child's sink does with the batch holding
-// holdOffset: "stream" has none; "afterwrite" writes it and then never
-// acks; "beforewrite" never writes it. Either way it says HOLD on stdout
-// and waits to be killed.
-const holdOffset = 29
+// The child's sink holds one batch, in one of three modes: "stream"
+// holds partition 0's batch that reaches streamHold before writing it,
+// while partition 1 streams on; "afterwrite" writes the batch holding
+// holdOffset and then never acks it; "beforewrite" never writes it. Then
+// it says "HOLD" and the batch's first offset on stdout, and waits to be
+// killed.
+const (
+	holdOffset = 29
+	streamHold = 700
+)
 
 func TestChild(t *testing.T) {
 	mode := os.Getenv("KAFKAZ_CHILD")
@@ -43,7 +48,15 @@ func TestChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	hold := func(batch []kafkaz.Msg[string]) bool {
-		return mode != "stream" && batch[len(batch)-1].Offset == holdOffset
+		last := batch[len(batch)-1]
+		if mode == "stream" {
+			return last.Partition == 0 && last.Offset >= streamHold
+		}
+		return last.Offset == holdOffset
+	}
+	sayHold := func(batch []kafkaz.Msg[string]) {
+		fmt.Println("HOLD", batch[0].Offset)
+		select {}
 	}
 	// The timing modes batch by size alone, so that the held batch is
 	// exactly offsets 20 to 29.
@@ -54,14 +67,12 @@ func TestChild(t *testing.T) {
 	_ = src.Run(context.Background(), context.Background(), func(ctx context.Context, _ kafkaz.Partition, in <-chan streamz.Result[kafkaz.Msg[string]]) {
 		batches := streamz.NewBatcher[kafkaz.Msg[string]](streamz.BatchConfig{MaxLatency: latency, MaxSize: 10}, nil).Process(ctx, in)
 		kafkaz.Sink(ctx, batches, kafkaz.SinkConfig[string]{Write: func(_ context.Context, batch []kafkaz.Msg[string]) error {
-			if hold(batch) && mode == "beforewrite" {
-				fmt.Println("HOLD")
-				select {}
+			if hold(batch) && mode != "afterwrite" {
+				sayHold(batch)
 			}
 			writeLines(t, out, batch)
 			if hold(batch) {
-				fmt.Println("HOLD")
-				select {}
+				sayHold(batch)
 			}
 			return nil
 		}})
@@ -112,28 +123,31 @@ func kill(t *testing.T, cmd *exec.Cmd) {
 	_ = cmd.Wait()
 }
 
-// waitHold waits for the child to say HOLD.
-func waitHold(t *testing.T, stdout *bufio.Scanner) {
+// waitHold waits for the child to say HOLD, and returns the first offset
+// of the batch it holds.
+func waitHold(t *testing.T, stdout *bufio.Scanner) int64 {
 	t.Helper()
 	for stdout.Scan() {
-		if stdout.Text() == "HOLD" {
-			return
+		var first int64
+		if _, err := fmt.Sscanf(stdout.Text(), "HOLD %d", &first); err == nil {
+			return first
 		}
 	}
 	t.Fatalf("the child ended without holding: %v", stdout.Err())
+	return 0
 }
 
 // resume runs a fresh consumer in the crashed one's group, writing to out
-// as the child does, until the committed offsets of partitions 0..n-1 reach
-// want, and stops it.
-func resume(t *testing.T, addrs []string, topic, out string, partitions int32, want int64) {
+// as the child does, until the committed offset of each partition p
+// reaches sizes[p], and stops it.
+func resume(t *testing.T, addrs []string, topic, out string, sizes []int64) {
 	t.Helper()
 	f, err := os.OpenFile(out, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r := startSource(t, kafkaz.Config[string]{MaxInFlight: crashMaxInFlight, CommitInterval: 10 * time.Millisecond}, clientOpts(addrs, "crash", topic),
+	r := startSource(t, kafkaz.Config[string]{MaxInFlight: 1000, CommitInterval: 10 * time.Millisecond}, clientOpts(addrs, "crash", topic),
 		func(ctx context.Context, _ kafkaz.Partition, in <-chan streamz.Result[kafkaz.Msg[string]]) {
 			batches := streamz.NewBatcher[kafkaz.Msg[string]](streamz.BatchConfig{MaxLatency: 10 * time.Millisecond, MaxSize: 10}, nil).Process(ctx, in)
 			kafkaz.Sink(ctx, batches, kafkaz.SinkConfig[string]{Write: func(_ context.Context, batch []kafkaz.Msg[string]) error {
@@ -141,8 +155,8 @@ func resume(t *testing.T, addrs []string, topic, out string, partitions int32, w
 				return nil
 			}})
 		})
-	for p := range partitions {
-		waitCommitted(t, addrs, "crash", topic, p, want)
+	for p, n := range sizes {
+		waitCommitted(t, addrs, "crash", topic, int32(p), n)
 	}
 	if err := r.wait(t); err != nil {
 		t.Fatal(err)
@@ -182,30 +196,32 @@ func newOutFile(t *testing.T) string {
 
 // A consumer killed mid-stream loses nothing: a fresh one resumes from the
 // committed offsets, and what it writes again is at most MaxInFlight
-// records per partition.
+// records per partition. It is killed while partition 1 streams and
+// partition 0 holds delivered records it has not written, once the
+// commit of partition 0 has reached them: a commit past them would lose
+// them.
 func TestCrashMidStreamLosesNothing(t *testing.T) {
 	checkLeaks(t)
 	topic := topicName(t)
-	const partitions, perPartition = 2, 1500
+	// Partition 1 is long enough to be mid-stream when partition 0 holds.
+	sizes := []int64{1500, 5000}
+	const partitions = 2
 	addrs := newCluster(t, partitions, topic)
-	for p := range int32(partitions) {
-		produce(t, addrs, topic, p, 0, perPartition)
+	for p, n := range sizes {
+		produce(t, addrs, topic, int32(p), 0, int(n))
 	}
 	out := newOutFile(t)
-	cmd, _ := startChild(t, "stream", addrs, topic, out)
-	waitFor(t, "the child to write a third", func() bool {
-		n := 0
-		for _, offsets := range written(t, out) {
-			n += len(offsets)
-		}
-		return n >= partitions*perPartition/3
+	cmd, stdout := startChild(t, "stream", addrs, topic, out)
+	held := waitHold(t, stdout)
+	waitFor(t, "partition 0's commit to reach the held batch", func() bool {
+		return committed(t, addrs, "crash", topic, 0) >= held
 	})
 	kill(t, cmd)
-	resume(t, addrs, topic, out, partitions, perPartition)
+	resume(t, addrs, topic, out, sizes)
 	counts := written(t, out)
 	for p := range int32(partitions) {
 		dups := 0
-		for o := range int64(perPartition) {
+		for o := range sizes[p] {
 			n := counts[p][o]
 			if n == 0 {
 				t.Fatalf("partition %d offset %d lost", p, o)
@@ -236,10 +252,12 @@ func TestCrashTiming(t *testing.T) {
 			produce(t, addrs, topic, 0, 0, holdOffset+1)
 			out := newOutFile(t)
 			cmd, stdout := startChild(t, tc.mode, addrs, topic, out)
-			waitHold(t, stdout)
+			if held := waitHold(t, stdout); held != holdOffset+1-10 {
+				t.Fatalf("the child holds the batch from %d, want %d", held, holdOffset+1-10)
+			}
 			waitCommitted(t, addrs, "crash", topic, 0, holdOffset+1-10)
 			kill(t, cmd)
-			resume(t, addrs, topic, out, 1, holdOffset+1)
+			resume(t, addrs, topic, out, []int64{holdOffset + 1})
 			var twice []int64
 			for o := range int64(holdOffset + 1) {
 				switch n := written(t, out)[0][o]; {
