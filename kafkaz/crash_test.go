@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/zoobzio/streamz"
 	"github.com/zoobzio/streamz/kafkaz"
 )
@@ -43,7 +45,7 @@ func TestChild(t *testing.T) {
 	}
 	addrs := strings.Split(os.Getenv("KAFKAZ_ADDRS"), ",")
 	src, err := kafkaz.NewSource(kafkaz.Config[string]{Decode: decodeString, MaxInFlight: crashMaxInFlight, CommitInterval: 10 * time.Millisecond},
-		clientOpts(addrs, "crash", os.Getenv("KAFKAZ_TOPIC"))...)
+		append(clientOpts(addrs, "crash", os.Getenv("KAFKAZ_TOPIC")), kgo.SessionTimeout(1500*time.Millisecond))...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,12 @@ func checkLeaks(t *testing.T) {
 // accept short session timeouts, so that a killed member leaves quickly.
 func newCluster(t *testing.T, partitions int32, topics ...string) []string {
 	t.Helper()
+	return startCluster(t, partitions, topics...).ListenAddrs()
+}
+
+// startCluster is newCluster for a test that controls the cluster.
+func startCluster(t *testing.T, partitions int32, topics ...string) *kfake.Cluster {
+	t.Helper()
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
 		kfake.SeedTopics(partitions, topics...),
@@ -46,7 +52,7 @@ func newCluster(t *testing.T, partitions int32, topics ...string) []string {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	return c.ListenAddrs()
+	return c
 }
 
 // produce writes n records to topic's partition, whose values are their
@@ -123,14 +129,16 @@ func waitCommitted(t *testing.T, addrs []string, group, topic string, partition 
 }
 
 // clientOpts are the options of a test consumer in group on topics: short
-// timeouts, so that rebalances and resumed fetches are prompt.
+// waits, so that rebalances and resumed fetches are prompt, but a session
+// long enough that a loaded machine does not expire it (the crash tests'
+// child, which is killed, has a short one).
 func clientOpts(addrs []string, group string, topics ...string) []kgo.Opt {
 	return []kgo.Opt{
 		kgo.SeedBrokers(addrs...),
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeTopics(topics...),
 		kgo.FetchMaxWait(20 * time.Millisecond),
-		kgo.SessionTimeout(1500 * time.Millisecond),
+		kgo.SessionTimeout(10 * time.Second),
 		kgo.HeartbeatInterval(50 * time.Millisecond),
 		kgo.RebalanceTimeout(3 * time.Second),
 	}
@@ -141,6 +149,7 @@ func decodeString(r *kgo.Record) (string, error) { return string(r.Value), nil }
 // run is one running Source: stop ends it gracefully, and wait returns
 // Run's error once it has returned.
 type run struct {
+	src  *kafkaz.Source[string]
 	stop func()
 	done chan error
 	once sync.Once
@@ -154,13 +163,14 @@ func startSource(t *testing.T, cfg kafkaz.Config[string], opts []kgo.Opt, pipeli
 	if cfg.Decode == nil {
 		cfg.Decode = decodeString
 	}
+	cfg.OnError = func(err error) { t.Logf("Source error: %v", err) }
 	src, err := kafkaz.NewSource(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop, stopNow := context.WithCancel(context.Background())
 	ctx, cancel := streamz.WithGrace(stop, waitLimit, nil)
-	r := &run{stop: stopNow, done: make(chan error, 1)}
+	r := &run{src: src, stop: stopNow, done: make(chan error, 1)}
 	go func() {
 		r.done <- src.Run(ctx, stop, pipeline)
 		cancel()

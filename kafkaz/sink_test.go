@@ -78,15 +78,13 @@ func TestSinkNaksWithBackoffThenDeadLetters(t *testing.T) {
 	start := clock.Now()
 	attempts := make(chan time.Duration, 3)
 	errWrite := errors.New("the database is down")
-	var src *kafkaz.Source[string]
-	src, err := kafkaz.NewSource(kafkaz.Config[string]{Decode: decodeString, MaxInFlight: 2, CommitInterval: time.Hour, Clock: clock}, clientOpts(addrs, "g", topic)...)
+	deadLetters, err := kgo.NewClient(kgo.SeedBrokers(addrs...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop, stopNow := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- src.Run(context.Background(), stop, func(ctx context.Context, _ kafkaz.Partition, in msgs) {
+	defer deadLetters.Close()
+	r := startSource(t, kafkaz.Config[string]{MaxInFlight: 2, CommitInterval: time.Hour, Clock: clock}, clientOpts(addrs, "g", topic),
+		func(ctx context.Context, _ kafkaz.Partition, in msgs) {
 			batches := streamz.NewBatcher[kafkaz.Msg[string]](streamz.BatchConfig{MaxSize: 1}, nil).Process(ctx, in)
 			kafkaz.Sink(ctx, batches, kafkaz.SinkConfig[string]{
 				Write: func(context.Context, []kafkaz.Msg[string]) error {
@@ -96,11 +94,10 @@ func TestSinkNaksWithBackoffThenDeadLetters(t *testing.T) {
 				Backoff:       func(deliveries int) time.Duration { return time.Duration(deliveries) * time.Second },
 				MaxDeliveries: 3,
 				DeadLetter: func(ctx context.Context, m kafkaz.Msg[string], err error) error {
-					return kafkaz.SendDeadLetter(ctx, src.Client(), dead, m, err)
+					return kafkaz.SendDeadLetter(ctx, deadLetters, dead, m, err)
 				},
 			})
 		})
-	}()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	// After each failure the Nak's timer is armed, beside the commit
@@ -118,8 +115,7 @@ func TestSinkNaksWithBackoffThenDeadLetters(t *testing.T) {
 		t.Fatalf("third write at %v, want 3s: after backoffs of 1s and 2s", at)
 	}
 	waitCommitted(t, addrs, "g", topic, 0, 1)
-	stopNow()
-	if err := <-done; err != nil {
+	if err := r.wait(t); err != nil {
 		t.Fatal(err)
 	}
 
@@ -132,7 +128,7 @@ func TestSinkNaksWithBackoffThenDeadLetters(t *testing.T) {
 	if err := fetches.Err(); err != nil {
 		t.Fatal(err)
 	}
-	r := fetches.Records()[0]
+	letter := fetches.Records()[0]
 	want := []kgo.RecordHeader{
 		{Key: "trace", Value: []byte("t-0")},
 		{Key: kafkaz.HeaderError, Value: []byte(errWrite.Error())},
@@ -140,9 +136,9 @@ func TestSinkNaksWithBackoffThenDeadLetters(t *testing.T) {
 		{Key: kafkaz.HeaderPartition, Value: []byte("0")},
 		{Key: kafkaz.HeaderOffset, Value: []byte(strconv.Itoa(0))},
 	}
-	if string(r.Value) != "0" || !slices.EqualFunc(r.Headers, want, func(a, b kgo.RecordHeader) bool {
+	if string(letter.Value) != "0" || !slices.EqualFunc(letter.Headers, want, func(a, b kgo.RecordHeader) bool {
 		return a.Key == b.Key && string(a.Value) == string(b.Value)
 	}) {
-		t.Fatalf("dead letter %q with headers %v, want %q with %v", r.Value, r.Headers, "0", want)
+		t.Fatalf("dead letter %q with headers %v, want %q with %v", letter.Value, letter.Headers, "0", want)
 	}
 }

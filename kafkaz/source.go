@@ -33,17 +33,25 @@ type Config[T any] struct {
 	Decode func(*kgo.Record) (T, error)
 	// MaxInFlight bounds, per partition, the records delivered whose
 	// offsets are not yet committed. A partition that reaches it is
-	// delivered nothing more, and its fetching is paused, until a commit
-	// makes room. So at most MaxInFlight records of a partition are
-	// unsettled, and a crash redelivers at most MaxInFlight records of it
-	// that were already processed. Each partition's stream and window have
-	// MaxInFlight slots; make it larger than the batches the pipeline
-	// gathers, or a batch waits for its latency. It must be at least 1.
+	// delivered nothing more until a commit makes room: its fetching is
+	// paused (kgo.Client.PauseFetchPartitions) while another partition
+	// has room, and while none has, the Source stops polling, so that kgo
+	// stops fetching and keeps what it has fetched (it drops a paused
+	// partition's fetched records, to fetch them again on resume). So at
+	// most MaxInFlight records of a partition are unsettled, and a crash
+	// redelivers at most MaxInFlight records of it that were already
+	// processed. Besides them the Source holds at most one poll's records
+	// of the partition, fetched and not yet delivered. Each partition's
+	// stream and window have MaxInFlight slots; make it larger than the
+	// batches the pipeline gathers, or a batch waits for its latency. It
+	// must be at least 1.
 	MaxInFlight int
 	// CommitInterval is how often the settled prefixes are committed, on
 	// Clock. A partition is also committed as soon as half its MaxInFlight
-	// is settled and uncommitted, at a revoke and at the close. Zero means
-	// 5 seconds; it must not be negative.
+	// is settled and uncommitted, at a revoke and at the close. A failed
+	// commit is tried again after 100 ms (or CommitInterval, if shorter),
+	// doubling up to CommitInterval. Zero means 5 seconds; it must not be
+	// negative.
 	CommitInterval time.Duration
 	// CommitTimeout bounds each commit made at a revoke or at the close,
 	// with the wait at a revoke for the partition's pipeline to return,
@@ -445,17 +453,24 @@ func (s *Source[T]) requestCommit() {
 }
 
 // commitPeriodically commits every CommitInterval and on request, until
-// stopped.
+// stopped. A failed commit is tried again after a backoff, from
+// firstRetry doubling up to CommitInterval: a full partition waits for a
+// commit, and may have no settle left to ask for one.
 func (s *Source[T]) commitPeriodically(stopped <-chan struct{}) {
 	ticker := s.clock.NewTicker(s.commitInterval)
 	defer ticker.Stop()
+	firstRetry := min(100*time.Millisecond, s.commitInterval)
+	backoff := firstRetry
+	var retry <-chan time.Time // nil, which never fires, until a commit fails
 	for {
 		select {
 		case <-stopped:
 			return
 		case <-ticker.C():
 		case <-s.commitNow:
+		case <-retry:
 		}
+		retry = nil
 		s.mu.Lock()
 		parts := make([]*part[T], 0, len(s.parts))
 		for _, p := range s.parts {
@@ -463,10 +478,15 @@ func (s *Source[T]) commitPeriodically(stopped <-chan struct{}) {
 		}
 		s.mu.Unlock()
 		ctx, cancel := s.clock.WithTimeout(context.Background(), s.commitTimeout)
-		if err := s.commit(ctx, parts, false); err != nil {
-			s.report(err)
-		}
+		err := s.commit(ctx, parts, false)
 		cancel()
+		if err == nil {
+			backoff = firstRetry
+			continue
+		}
+		s.report(err)
+		retry = s.clock.After(backoff)
+		backoff = min(2*backoff, s.commitInterval)
 	}
 }
 

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/zoobzio/streamz"
 	"github.com/zoobzio/streamz/kafkaz"
@@ -123,23 +125,16 @@ func TestSlowSinkPausesFetchingAtMaxInFlight(t *testing.T) {
 	produce(t, addrs, topic, 0, 0, total)
 	produce(t, addrs, topic, 1, 0, total)
 	var slow holder
-	src, err := kafkaz.NewSource(kafkaz.Config[string]{Decode: decodeString, MaxInFlight: maxInFlight, CommitInterval: time.Hour}, clientOpts(addrs, "g", topic)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop, stopNow := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- src.Run(context.Background(), stop, func(ctx context.Context, p kafkaz.Partition, in msgs) {
+	r := startSource(t, kafkaz.Config[string]{MaxInFlight: maxInFlight, CommitInterval: time.Hour}, clientOpts(addrs, "g", topic),
+		func(ctx context.Context, p kafkaz.Partition, in msgs) {
 			if p.Partition == 0 {
 				slow.pipeline(ctx, p, in)
 				return
 			}
 			ackAll(in)
 		})
-	}()
 	paused := func() bool {
-		return slices.Contains(src.Client().PauseFetchPartitions(nil)[topic], 0)
+		return slices.Contains(r.src.Client().PauseFetchPartitions(nil)[topic], 0)
 	}
 	acked := 0
 	pauses := 0
@@ -165,10 +160,6 @@ func TestSlowSinkPausesFetchingAtMaxInFlight(t *testing.T) {
 	waitCommitted(t, addrs, "g", topic, 1, total)
 	if !slices.Equal(slow.offsets(), span(0, total)) {
 		t.Fatalf("delivered %v, want 0..%d once each", slow.offsets(), total-1)
-	}
-	stopNow()
-	if err := <-done; err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -266,4 +257,40 @@ func TestZeroMsgDoesNothing(t *testing.T) {
 	if m.Record() != nil {
 		t.Fatal("the zero Msg has a record")
 	}
+}
+
+// A failed commit is tried again after a backoff: a partition whose whole
+// window is settled has no settle left to ask for a commit, and would wait
+// for CommitInterval otherwise. The commit of the whole window fails
+// twice, more often than the settles ask for it again.
+func TestFailedCommitIsRetried(t *testing.T) {
+	checkLeaks(t)
+	topic := topicName(t)
+	cluster := startCluster(t, 1, topic)
+	addrs := cluster.ListenAddrs()
+	produce(t, addrs, topic, 0, 0, 4)
+	failures := 0
+	cluster.ControlKey(kmsg.OffsetCommit.Int16(), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		cluster.KeepControl()
+		req := kreq.(*kmsg.OffsetCommitRequest)
+		if failures == 2 || len(req.Topics) != 1 || req.Topics[0].Partitions[0].Offset != 4 {
+			return nil, nil, false
+		}
+		failures++
+		resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
+		rt := kmsg.NewOffsetCommitResponseTopic()
+		rt.Topic = topic
+		rp := kmsg.NewOffsetCommitResponseTopicPartition()
+		rp.ErrorCode = kerr.OffsetMetadataTooLarge.Code
+		rt.Partitions = append(rt.Partitions, rp)
+		resp.Topics = append(resp.Topics, rt)
+		return resp, nil, true
+	})
+	var h holder
+	startSource(t, kafkaz.Config[string]{MaxInFlight: 4, CommitInterval: time.Hour}, clientOpts(addrs, "g", topic), h.pipeline)
+	waitFor(t, "4 records", func() bool { return h.len() == 4 })
+	for i := range 4 {
+		h.at(i).Ack()
+	}
+	waitCommitted(t, addrs, "g", topic, 0, 4)
 }
