@@ -2,6 +2,7 @@ package kafkaz_test
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,7 +105,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	deadline := time.Now().Add(waitLimit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", waitLimit, what)
+			stacks := make([]byte, 1<<20)
+			stacks = stacks[:runtime.Stack(stacks, true)]
+			t.Fatalf("waited %v for %s; the goroutines:\n%s", waitLimit, what, stacks)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -97,6 +97,7 @@ func (p *part[T]) add(records []entry[T]) {
 		p.fresh = append(p.fresh, e)
 	}
 	p.deliverLocked()
+	p.askCommitLocked()
 }
 
 // room is how many more records the partition can take from fetches: what
@@ -193,7 +194,16 @@ func (p *part[T]) final(seq int64, a *ack, o streamz.Outcome) {
 	for p.settledTo < p.next && p.window[p.settledTo%size].settled {
 		p.settledTo++
 	}
-	if p.settledTo-p.head >= p.src.commitAt {
+	p.askCommitLocked()
+}
+
+// askCommitLocked asks for a commit now when half of MaxInFlight is
+// settled and uncommitted, or when the partition is full and anything is:
+// a full partition delivers nothing until a commit, so the pipeline might
+// wait for records (a batch to fill) that only a commit lets in.
+func (p *part[T]) askCommitLocked() {
+	settled := p.settledTo - p.head
+	if settled >= p.src.commitAt || settled > 0 && p.held() >= p.src.maxInFlight {
 		p.src.requestCommit()
 	}
 }
@@ -243,6 +253,7 @@ func (p *part[T]) committed(to int64) {
 		p.paused = false
 		p.src.client.ResumeFetchPartitions(map[string][]int32{p.id.Topic: {p.id.Partition}})
 	}
+	p.askCommitLocked()
 	p.src.signalRoom()
 }
 

@@ -48,7 +48,8 @@ type Config[T any] struct {
 	MaxInFlight int
 	// CommitInterval is how often the settled prefixes are committed, on
 	// Clock. A partition is also committed as soon as half its MaxInFlight
-	// is settled and uncommitted, at a revoke and at the close. A failed
+	// is settled and uncommitted, or, once it holds MaxInFlight records,
+	// as soon as any is; and at a revoke and at the close. A failed
 	// commit is tried again after 100 ms (or CommitInterval, if shorter),
 	// doubling up to CommitInterval. Zero means 5 seconds; it must not be
 	// negative.

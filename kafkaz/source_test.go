@@ -156,8 +156,16 @@ func TestSlowSinkPausesFetchingAtMaxInFlight(t *testing.T) {
 	if pauses == 0 {
 		t.Fatal("fetching never paused")
 	}
-	waitCommitted(t, addrs, "g", topic, 0, total)
-	waitCommitted(t, addrs, "g", topic, 1, total)
+	// The last records are fewer than half the window: the close commits
+	// them.
+	if err := r.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	for p := range int32(2) {
+		if got := committed(t, addrs, "g", topic, p); got != total {
+			t.Fatalf("partition %d: committed %d, want %d", p, got, total)
+		}
+	}
 	if !slices.Equal(slow.offsets(), span(0, total)) {
 		t.Fatalf("delivered %v, want 0..%d once each", slow.offsets(), total-1)
 	}
@@ -172,16 +180,27 @@ func TestFullPartitionsStopPolling(t *testing.T) {
 	const total, maxInFlight = 100, 20
 	produce(t, addrs, topic, 0, 0, total)
 	var h holder
-	startSource(t, kafkaz.Config[string]{MaxInFlight: maxInFlight, CommitInterval: time.Hour}, clientOpts(addrs, "g", topic), h.pipeline)
+	r := startSource(t, kafkaz.Config[string]{MaxInFlight: maxInFlight, CommitInterval: time.Hour}, clientOpts(addrs, "g", topic), h.pipeline)
 	for acked := 0; acked < total; {
-		waitFor(t, "the window to fill", func() bool { return h.len()-acked == maxInFlight })
+		waitFor(t, "the window to fill", func() bool { n := h.len(); return n-acked == maxInFlight || n == total })
+		if n := h.len() - acked; n > maxInFlight {
+			t.Fatalf("%d records unsettled, want at most %d", n, maxInFlight)
+		}
+		if paused := r.src.Client().PauseFetchPartitions(nil); len(paused) != 0 {
+			t.Fatalf("paused %v, the only partition", paused)
+		}
 		for ; acked < h.len(); acked++ {
 			h.at(acked).Ack()
 		}
 	}
-	waitCommitted(t, addrs, "g", topic, 0, total)
-	if h.len() != total {
-		t.Fatalf("delivered %d, want %d", h.len(), total)
+	if err := r.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := committed(t, addrs, "g", topic, 0); got != total {
+		t.Fatalf("committed %d, want %d", got, total)
+	}
+	if !slices.Equal(h.offsets(), span(0, total)) {
+		t.Fatalf("delivered %v, want 0..%d once each", h.offsets(), total-1)
 	}
 }
 
@@ -293,4 +312,21 @@ func TestFailedCommitIsRetried(t *testing.T) {
 		h.at(i).Ack()
 	}
 	waitCommitted(t, addrs, "g", topic, 0, 4)
+}
+
+// A full partition commits as soon as any of its records is settled, below
+// the half of MaxInFlight that asks for a commit otherwise: until the
+// commit it delivers nothing, and the pipeline may be waiting for one more
+// record, to fill a batch.
+func TestFullPartitionCommitsAnySettle(t *testing.T) {
+	checkLeaks(t)
+	topic := topicName(t)
+	addrs := newCluster(t, 1, topic)
+	produce(t, addrs, topic, 0, 0, 8)
+	var h holder
+	startSource(t, kafkaz.Config[string]{MaxInFlight: 4, CommitInterval: time.Hour}, clientOpts(addrs, "g", topic), h.pipeline)
+	waitFor(t, "the window to fill", func() bool { return h.len() == 4 })
+	h.at(0).Ack()
+	waitFor(t, "one more record", func() bool { return h.len() == 5 })
+	waitCommitted(t, addrs, "g", topic, 0, 1)
 }
