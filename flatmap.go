@@ -56,7 +56,7 @@ func (f *FlatMap[In, Out]) Process(ctx context.Context, in <-chan Result[In]) <-
 			if !emit(Result[Out]{value: v, metadata: r.metadata}) {
 				// emit settled v; the values after it are lost too.
 				for _, rest := range values[i+1:] {
-					_ = rest
+					settleValue(any(rest), Lost)
 				}
 				return
 			}
