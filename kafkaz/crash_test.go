@@ -249,9 +249,7 @@ func TestCrashTiming(t *testing.T) {
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			checkLeaks(t)
-			topic := topicName(t)
-			addrs := newCluster(t, 1, topic)
-			produce(t, addrs, topic, 0, 0, holdOffset+1)
+			topic, addrs := seeded(t, 1, holdOffset+1)
 			out := newOutFile(t)
 			cmd, stdout := startChild(t, tc.mode, addrs, topic, out)
 			if held := waitHold(t, stdout); held != holdOffset+1-10 {

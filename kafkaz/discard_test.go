@@ -62,9 +62,7 @@ func TestDiscardsAreCommitted(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkLeaks(t)
-			topic := topicName(t)
-			addrs := newCluster(t, 1, topic)
-			produce(t, addrs, topic, 0, 0, total)
+			topic, addrs := seeded(t, 1, total)
 			clock := streamz.NewFakeClock()
 			arrived := make(chan struct{}, total)
 			startSource(t, kafkaz.Config[string]{MaxInFlight: 100, CommitInterval: 10 * time.Millisecond}, clientOpts(addrs, "g", topic),

@@ -56,12 +56,8 @@ func (ms *members) split(n int) bool {
 // them consume and commit every record.
 func TestGroupOfTwoSplitsThePartitions(t *testing.T) {
 	checkLeaks(t)
-	topic := topicName(t)
 	const partitions = 4
-	addrs := newCluster(t, partitions, topic)
-	for p := range int32(partitions) {
-		produce(t, addrs, topic, p, 0, 50)
-	}
+	topic, addrs := seeded(t, partitions, 50)
 	ms := &members{live: map[string]map[kafkaz.Partition]bool{"a": {}, "b": {}}}
 	cfg := kafkaz.Config[string]{MaxInFlight: 10, CommitInterval: 10 * time.Millisecond}
 	startSource(t, cfg, clientOpts(addrs, "g", topic), ms.pipeline("a"))
@@ -77,10 +73,7 @@ func TestGroupOfTwoSplitsThePartitions(t *testing.T) {
 // commits nothing for it.
 func TestRevokeMidBatchLosesNothingAndCommitsNothing(t *testing.T) {
 	checkLeaks(t)
-	topic := topicName(t)
-	addrs := newCluster(t, 2, topic)
-	produce(t, addrs, topic, 0, 0, 20)
-	produce(t, addrs, topic, 1, 0, 20)
+	topic, addrs := seeded(t, 2, 20)
 	received := make(chan struct{}, 40)
 	cfg := kafkaz.Config[string]{MaxInFlight: 100, CommitInterval: 10 * time.Millisecond}
 	a := startSource(t, cfg, clientOpts(addrs, "g", topic),
@@ -123,10 +116,7 @@ func TestRevokeMidBatchLosesNothingAndCommitsNothing(t *testing.T) {
 // for the new assignment's records, and its Nak delivers nothing again.
 func TestStaleSettleIsIgnored(t *testing.T) {
 	checkLeaks(t)
-	topic := topicName(t)
-	addrs := newCluster(t, 2, topic)
-	produce(t, addrs, topic, 0, 0, 20)
-	produce(t, addrs, topic, 1, 0, 20)
+	topic, addrs := seeded(t, 2, 20)
 	cfg := kafkaz.Config[string]{MaxInFlight: 100, CommitInterval: 10 * time.Millisecond}
 	var a holder
 	startSource(t, cfg, clientOpts(addrs, "g", topic), a.pipeline)

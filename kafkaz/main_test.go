@@ -56,6 +56,19 @@ func startCluster(t *testing.T, partitions int32, topics ...string) *kfake.Clust
 	return c
 }
 
+// seeded starts a cluster for the test holding one topic of partitions
+// partitions, with n records produced to each, and returns the topic and
+// the cluster's addresses.
+func seeded(t *testing.T, partitions int32, n int) (topic string, addrs []string) {
+	t.Helper()
+	topic = topicName(t)
+	addrs = newCluster(t, partitions, topic)
+	for p := range partitions {
+		produce(t, addrs, topic, p, 0, n)
+	}
+	return topic, addrs
+}
+
 // produce writes n records to topic's partition, whose values are their
 // indexes from first, in decimal.
 func produce(t *testing.T, addrs []string, topic string, partition int32, first, n int) {

@@ -19,9 +19,7 @@ import (
 // redelivery of everything.
 func TestFanOutCrashBetweenBranchesRedelivers(t *testing.T) {
 	checkLeaks(t)
-	topic := topicName(t)
-	addrs := newCluster(t, 1, topic)
-	produce(t, addrs, topic, 0, 0, 10)
+	topic, addrs := seeded(t, 1, 10)
 	acked := make(chan struct{}, 10)
 	held := make(chan struct{}, 10)
 	crash, crashNow := context.WithCancel(context.Background())

@@ -50,9 +50,7 @@ func TestNewSourceNeedsAGroup(t *testing.T) {
 // acks are committed, and commits nothing past what is settled.
 func TestCloseFlushesThePartialBatchAndCommitsOnlySettled(t *testing.T) {
 	checkLeaks(t)
-	topic := topicName(t)
-	addrs := newCluster(t, 1, topic)
-	produce(t, addrs, topic, 0, 0, 30)
+	topic, addrs := seeded(t, 1, 30)
 	received := make(chan struct{}, 30)
 	var written []int64
 	r := startSource(t, kafkaz.Config[string]{MaxInFlight: 100, CommitInterval: time.Hour}, clientOpts(addrs, "g", topic),
@@ -88,9 +86,7 @@ func TestCloseFlushesThePartialBatchAndCommitsOnlySettled(t *testing.T) {
 // unsettled offset, and the commit moves on once the gap is settled.
 func TestOutOfOrderSettleCommitsOnlyUpToTheGap(t *testing.T) {
 	checkLeaks(t)
-	topic := topicName(t)
-	addrs := newCluster(t, 1, topic)
-	produce(t, addrs, topic, 0, 0, 10)
+	topic, addrs := seeded(t, 1, 10)
 	clock := streamz.NewFakeClock()
 	var h holder
 	startSource(t, kafkaz.Config[string]{MaxInFlight: 100, CommitInterval: time.Second, Clock: clock}, clientOpts(addrs, "g", topic), h.pipeline)
@@ -119,11 +115,8 @@ func TestOutOfOrderSettleCommitsOnlyUpToTheGap(t *testing.T) {
 // make room.
 func TestSlowSinkPausesFetchingAtMaxInFlight(t *testing.T) {
 	checkLeaks(t)
-	topic := topicName(t)
-	addrs := newCluster(t, 2, topic)
 	const total, maxInFlight = 200, 20
-	produce(t, addrs, topic, 0, 0, total)
-	produce(t, addrs, topic, 1, 0, total)
+	topic, addrs := seeded(t, 2, total)
 	var slow holder
 	r := startSource(t, kafkaz.Config[string]{MaxInFlight: maxInFlight, CommitInterval: time.Hour}, clientOpts(addrs, "g", topic),
 		func(ctx context.Context, p kafkaz.Partition, in msgs) {
@@ -175,10 +168,8 @@ func TestSlowSinkPausesFetchingAtMaxInFlight(t *testing.T) {
 // and still delivers no more than MaxInFlight uncommitted records.
 func TestFullPartitionsStopPolling(t *testing.T) {
 	checkLeaks(t)
-	topic := topicName(t)
-	addrs := newCluster(t, 1, topic)
 	const total, maxInFlight = 100, 20
-	produce(t, addrs, topic, 0, 0, total)
+	topic, addrs := seeded(t, 1, total)
 	var h holder
 	r := startSource(t, kafkaz.Config[string]{MaxInFlight: maxInFlight, CommitInterval: time.Hour}, clientOpts(addrs, "g", topic), h.pipeline)
 	for acked := 0; acked < total; {
@@ -209,9 +200,7 @@ func TestFullPartitionsStopPolling(t *testing.T) {
 // carried to a new value shares its acknowledgement.
 func TestLostIsRedelivered(t *testing.T) {
 	checkLeaks(t)
-	topic := topicName(t)
-	addrs := newCluster(t, 1, topic)
-	produce(t, addrs, topic, 0, 0, 2)
+	topic, addrs := seeded(t, 1, 2)
 	var h holder
 	startSource(t, kafkaz.Config[string]{MaxInFlight: 100, CommitInterval: 10 * time.Millisecond}, clientOpts(addrs, "g", topic), h.pipeline)
 	waitFor(t, "2 records", func() bool { return h.len() == 2 })
@@ -237,9 +226,7 @@ func TestLostIsRedelivered(t *testing.T) {
 // settles it like any other: termed, the commit passes it.
 func TestDecodeErrorHoldsTheMsg(t *testing.T) {
 	checkLeaks(t)
-	topic := topicName(t)
-	addrs := newCluster(t, 1, topic)
-	produce(t, addrs, topic, 0, 0, 3)
+	topic, addrs := seeded(t, 1, 3)
 	errBad := errors.New("not an order")
 	var h holder
 	startSource(t, kafkaz.Config[string]{
@@ -320,9 +307,7 @@ func TestFailedCommitIsRetried(t *testing.T) {
 // record, to fill a batch.
 func TestFullPartitionCommitsAnySettle(t *testing.T) {
 	checkLeaks(t)
-	topic := topicName(t)
-	addrs := newCluster(t, 1, topic)
-	produce(t, addrs, topic, 0, 0, 8)
+	topic, addrs := seeded(t, 1, 8)
 	var h holder
 	startSource(t, kafkaz.Config[string]{MaxInFlight: 4, CommitInterval: time.Hour}, clientOpts(addrs, "g", topic), h.pipeline)
 	waitFor(t, "the window to fill", func() bool { return h.len() == 4 })
