@@ -287,6 +287,11 @@ type clockLoop struct {
 	// drops on purpose it settles as Discarded, and what a cancel loses
 	// runClocked settles as Lost (see Settler).
 	settling bool
+	// paused is set while the processor takes no input: a RateLimiter in
+	// wait mode holding an item until its token accrues, which is its
+	// back-pressure on the producer. The loop then waits for the timer and
+	// ctx alone, and sees neither an input nor the close of in.
+	paused bool
 }
 
 // driver returns c; embedding clockLoop gives a processor's state this
@@ -363,7 +368,11 @@ func runClocked[T, O any](c *clockLoop, p clocked[T], in <-chan Result[T], out c
 	defer c.rep.report(EventClose, "", 0)
 	defer c.timer.disarm()
 	for {
-		r, ok, gotEvent, stop := receive(c.lp, c.timer.events, in)
+		src := in
+		if c.paused {
+			src = nil
+		}
+		r, ok, gotEvent, stop := receive(c.lp, c.timer.events, src)
 		switch {
 		case stop:
 			c.cancelled(p)
