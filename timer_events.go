@@ -275,9 +275,17 @@ type clockLoop struct {
 	rep   *eventReporter // nil when the processor has no observer
 	timer *periodTimer
 	// untimed is set for a configuration that never needs the clock (such
-	// as a Batcher without MaxLatency): the loop then reads no clock, and
-	// now is noReading.
+	// as a Batcher without MaxLatency), and while a processor has no
+	// deadline that an input could meet and reads the clock itself when it
+	// sets one (a Retry, a closed CircuitBreaker): the loop then reads no
+	// clock for an input or the close, and now is noReading there.
 	untimed bool
+	// paused is set by a processor that takes no input for now, such as a
+	// Retry waiting to try an item again: the loop then waits only for the
+	// timer and ctx, and holds its producer back. A processor that sets it
+	// has no deadline for an input to meet, so it may also be untimed, and
+	// read the clock itself when it sets a deadline.
+	paused bool
 	// lost is how many items deliver was sending when ctx ended.
 	lost int
 }
@@ -345,8 +353,9 @@ func emitItem[T any](c *clockLoop, out chan<- Result[T], r Result[T], reason str
 // the deadline given to wakeAt, calls due before input (the time-first
 // rule). A timer event only wakes the loop: due is called if the deadline
 // has still been reached, which an input may already have applied or moved
-// later. When in closes, what is due goes out for its deadline and the
-// rest for the close; when ctx ends, the cancel is reported with what it
+// later. While the processor is paused, nothing is taken from in, and its
+// close is seen only once the pause ends. When in closes, what is due goes
+// out for its deadline and the rest for the close; when ctx ends, the cancel is reported with what it
 // loses, and nothing more is sent. Either way the timer is disarmed before
 // EventClose, which is the last event.
 func runClocked[T, O any](c *clockLoop, p clocked[T], in <-chan Result[T], out chan<- O) {
@@ -355,7 +364,11 @@ func runClocked[T, O any](c *clockLoop, p clocked[T], in <-chan Result[T], out c
 	defer c.rep.report(EventClose, "", 0)
 	defer c.timer.disarm()
 	for {
-		r, ok, gotEvent, stop := receive(c.lp, c.timer.events, in)
+		src := in
+		if c.paused {
+			src = nil
+		}
+		r, ok, gotEvent, stop := receive(c.lp, c.timer.events, src)
 		switch {
 		case stop:
 			c.cancelled(p)
