@@ -164,7 +164,8 @@ const (
 	ReasonSucceeded = "succeeded"
 	// ReasonFailed: fn failed, and the failure was not retried.
 	ReasonFailed = "failed"
-	// ReasonExhausted: fn failed on the last attempt a RetryPolicy allows.
+	// ReasonExhausted: fn failed with a retryable error on the last attempt
+	// a RetryPolicy allows.
 	ReasonExhausted = "exhausted"
 	// ReasonRefused: an open CircuitBreaker failed the item without
 	// calling fn.

@@ -145,8 +145,8 @@ func (rt *Retry[In, Out]) WithJitterSource(newSource func() rand.Source) *Retry[
 //
 // A Process call reports: EventEmit for every Result fn's calls end in,
 // with Count 1 and Reason ReasonSucceeded, ReasonFailed (an error that is
-// not retried: not retryable, or a panic) or ReasonExhausted (the last
-// attempt failed), once the consumer has taken it; EventRetry when an
+// not retried: not retryable, or a panic, at any attempt) or
+// ReasonExhausted (the last attempt failed with a retryable error), once the consumer has taken it; EventRetry when an
 // attempt fails and another will be made, with Count the attempts made so
 // far, at the instant the attempt returned; EventTimerArm when a wait
 // starts, and then exactly one EventTimerFire (the wait ended) or
@@ -257,12 +257,15 @@ func (s *retryLoop[In, Out]) try(now time.Duration) bool {
 			}
 			return s.emit(r, ReasonSucceeded, now)
 		}
-		reason := ReasonFailed
-		if s.attempts == s.policy.Attempts {
+		_, panicked := err.(*userPanicError)
+		reason := ""
+		switch {
+		case panicked || (s.policy.Retryable != nil && !s.policy.Retryable(err)):
+			reason = ReasonFailed
+		case s.attempts == s.policy.Attempts:
 			reason = ReasonExhausted
 		}
-		_, panicked := err.(*userPanicError)
-		if reason == ReasonExhausted || panicked || (s.policy.Retryable != nil && !s.policy.Retryable(err)) {
+		if reason != "" {
 			r := Result[Out]{metadata: s.item.metadata, err: NewStreamError(v, err, s.name)}
 			return s.emit(r.WithMetadata(MetadataRetryCount, s.attempts), reason, now)
 		}
