@@ -19,13 +19,15 @@ type BreakerPolicy struct {
 	// ConsecutiveFailures opens the breaker when that many calls in a row
 	// have failed. Zero turns the rule off; it must not be negative.
 	ConsecutiveFailures int
-	// Window and FailureRatio open the breaker when, of the last Window
-	// calls, all made since the breaker last closed, the part that failed
-	// is FailureRatio or more: with Window 10 and FailureRatio 0.5, the
-	// tenth call that finds five failures among the last ten. The window
-	// counts calls, not time, so it holds Window outcomes whatever the
-	// rate. Zero turns the rule off; Window must not be negative, and when
-	// it is set FailureRatio must be within (0, 1].
+	// Window and FailureRatio open the breaker when a call fails and, of
+	// the last Window calls, that one included and all made since the
+	// breaker last closed (or Process began), the part that failed is
+	// FailureRatio or more:
+	// with Window 10 and FailureRatio 0.5, a failure that makes five among
+	// the last ten calls. Fewer than Window calls never open it by this
+	// rule. The window counts calls, not time, so it holds Window outcomes
+	// whatever the rate. Zero turns the rule off; Window must not be
+	// negative, and when it is set FailureRatio must be within (0, 1].
 	Window       int
 	FailureRatio float64
 	// CoolOff is how long the breaker stays open: once Now() >= the

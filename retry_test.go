@@ -502,3 +502,36 @@ func TestRetry_HugeBackoffSaturates(t *testing.T) {
 	cancel()
 	rtClosed(t, out)
 }
+
+// rtMsg is an item that must be settled, as a broker's message would be.
+type rtMsg struct {
+	V int
+	*Settlement
+}
+
+// rtSettled records the final outcome of rtMsgs by value.
+type rtSettled struct {
+	mu       sync.Mutex
+	outcomes map[int]Outcome
+}
+
+func (s *rtSettled) msg(v int) rtMsg {
+	return rtMsg{V: v, Settlement: NewSettlement(func(o Outcome) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.outcomes == nil {
+			s.outcomes = map[int]Outcome{}
+		}
+		s.outcomes[v] = o
+	})}
+}
+
+func (s *rtSettled) all() map[int]Outcome {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[int]Outcome{}
+	for v, o := range s.outcomes {
+		out[v] = o
+	}
+	return out
+}
