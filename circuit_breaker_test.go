@@ -8,6 +8,7 @@ package streamz
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,26 +137,42 @@ func (c cbSilentClock) AfterFunc(d time.Duration, _ func()) Timer { return c.New
 
 // The time-first rule: an item that arrives at or after the cool-off's
 // end, before the timer's event is taken, is the trial; one 1ns before is
-// refused.
+// refused. The clock's timers never fire, so only inputs apply the end.
 func TestCircuitBreaker_CoolOffEndAppliedBeforeTheInput(t *testing.T) {
 	clk := cbSilentClock{NewFakeClock()}
 	calls := newRTCalls(clk)
 	rec := &obsRecorder{}
 	in := make(chan Result[int])
-	out := NewCircuitBreaker(cbFn(calls, 1), BreakerPolicy{ConsecutiveFailures: 1, CoolOff: time.Second}, clk).
+	out := NewCircuitBreaker(cbFn(calls, 1, 4), BreakerPolicy{ConsecutiveFailures: 1, CoolOff: time.Second}, clk).
 		WithObserver(rec.observe).Process(t.Context(), in)
-	in <- NewSuccess(1)
-	require.Equal(t, "failed", cbOut(t, rtNext(t, out)))
+	step := func(v int, want string) {
+		t.Helper()
+		in <- NewSuccess(v)
+		require.Equal(t, want, cbOut(t, rtNext(t, out)), "item %d", v)
+	}
+	step(1, "failed")
 	clk.SetTime(clk.Now().Add(time.Second - 1))
-	in <- NewSuccess(2)
-	require.Equal(t, "open", cbOut(t, rtNext(t, out)))
+	step(2, "open")
 	clk.SetTime(clk.Now().Add(1))
-	in <- NewSuccess(3)
-	require.Equal(t, "ok", cbOut(t, rtNext(t, out)))
+	step(3, "ok") // the trial, at exactly the end
+	step(4, "failed")
+	clk.SetTime(clk.Now().Add(1500 * time.Millisecond))
+	step(5, "ok") // the trial, half a second after the end
 	close(in)
 	rtClosed(t, out)
-	require.Equal(t, []string{"1@0s", "3@1s"}, calls.all())
-	require.Contains(t, obsFmtAll(rec.all(), calls.start), "breaker-half-open//0@1s")
+	require.Equal(t, []string{"1@0s", "3@1s", "4@1s", "5@2.5s"}, calls.all())
+	var states []string
+	for _, e := range obsFmtAll(rec.all(), calls.start) {
+		if strings.HasPrefix(e, "breaker-") {
+			states = append(states, e)
+		}
+	}
+	// The half-open state began at the end of the cool-off, whenever the
+	// input that applied it came.
+	require.Equal(t, []string{
+		"breaker-open/consecutive/0@0s", "breaker-half-open//0@1s", "breaker-closed//0@1s",
+		"breaker-open/consecutive/0@1s", "breaker-half-open//0@2s", "breaker-closed//0@2.5s",
+	}, states)
 }
 
 // The ratio rule: over a window of 4 calls, a failure that makes 2 of the

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -189,14 +190,23 @@ func TestRetry_AttemptsAtExactBackoffInstants(t *testing.T) {
 func TestRetry_WaitStartsWhenTheAttemptReturns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		calls := newRTCalls(RealClock)
-		failing := rtFailing(calls, map[int]int{1: 1})
+		failing := rtFailing(calls, map[int]int{1: 2})
 		slow := func(ctx context.Context, v int) (int, error) {
 			defer time.Sleep(30 * time.Millisecond)
 			return failing(ctx, v)
 		}
-		out := NewRetry(slow, RetryPolicy{Attempts: 2, Backoff: 100 * time.Millisecond}, RealClock).Process(t.Context(), rtFeed(1))
+		rec := &obsRecorder{}
+		out := NewRetry(slow, RetryPolicy{Attempts: 3, Backoff: 100 * time.Millisecond}, RealClock).
+			WithObserver(rec.observe).Process(t.Context(), rtFeed(1))
 		require.Equal(t, 1, (<-out).Value())
-		require.Equal(t, []string{"1@0s", "1@130ms"}, calls.all())
+		require.Equal(t, []string{"1@0s", "1@130ms", "1@260ms"}, calls.all())
+		var retries []string
+		for _, e := range obsFmtAll(rec.all(), calls.start) {
+			if strings.HasPrefix(e, "retry/") || strings.HasPrefix(e, "timer-arm/") {
+				retries = append(retries, e)
+			}
+		}
+		require.Equal(t, []string{"retry//1@30ms", "timer-arm//0@30ms", "retry//2@160ms", "timer-arm//0@160ms"}, retries)
 		_, ok := <-out
 		require.False(t, ok)
 	})
@@ -488,7 +498,8 @@ func TestRetry_FnGetsTheProcessCtx(t *testing.T) {
 }
 
 // A wait that would pass the largest Duration saturates there: the next
-// attempt is never due, rather than due in the past.
+// attempt is never due, rather than due in the past, and the item is still
+// shown waiting on the clock.
 func TestRetry_HugeBackoffSaturates(t *testing.T) {
 	fc := NewFakeClock()
 	calls := newRTCalls(fc)
@@ -499,6 +510,7 @@ func TestRetry_HugeBackoffSaturates(t *testing.T) {
 	require.Equal(t, []string{"1@0s", fmt.Sprintf("1@%v", time.Duration(1<<62))}, calls.all())
 	fc.Advance(time.Duration(1 << 61))
 	require.Len(t, calls.all(), 2)
+	require.True(t, fc.HasWaiters(), "the item waits for an attempt, so a timer is armed for it")
 	cancel()
 	rtClosed(t, out)
 }
