@@ -119,7 +119,9 @@ func (a *AsyncMapper[In, Out]) Process(ctx context.Context, in <-chan Result[In]
 			defer am.wg.Done()
 			for j := range am.jobs {
 				if ctx.Err() != nil {
-					continue // no item reaches fn after cancellation
+					// No item reaches fn after cancellation.
+					j.r.settleItems(Lost)
+					continue
 				}
 				am.results <- asyncResult[Out]{seq: j.seq, r: mapResult(ctx, fn, name, j.r)}
 			}
@@ -257,8 +259,10 @@ func (am *asyncMapping[In, Out]) run(name string) {
 		switch what {
 		case asyncDone:
 			// Workers still in fn are not waited for; they end as fn
-			// returns, and their results fit in results.
+			// returns, and their results fit in results, where the
+			// last one to end settles them.
 			close(am.jobs)
+			am.loseAll()
 			return
 		case asyncInput:
 			lp.took()
@@ -359,4 +363,22 @@ func (q *slotQueue[Out]) pop() {
 	q.buf[q.head] = pendingSlot[Out]{}
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
+}
+
+// loseAll settles as Lost, for a cancel, the outputs not yet sent: those
+// pending now, and every result the workers leave in results, once the
+// last worker has ended.
+func (am *asyncMapping[In, Out]) loseAll() {
+	for i := range am.pending.len() {
+		if slot := am.pending.at(i); slot.ready {
+			slot.r.settleItems(Lost)
+		}
+	}
+	go func() {
+		am.wg.Wait()
+		close(am.results)
+		for res := range am.results {
+			res.r.settleItems(Lost)
+		}
+	}()
 }

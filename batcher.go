@@ -144,6 +144,15 @@ func (s *batchLoop[T]) flush(now time.Duration) bool {
 
 func (s *batchLoop[T]) held() int { return len(s.batch.items) }
 
+func (s *batchLoop[T]) loseHeld() { s.batch.lose() }
+
+// lose settles the items held as Lost.
+func (b *batchBuffer[T]) lose() {
+	for _, v := range b.items {
+		settleValue(any(v), Lost)
+	}
+}
+
 // emit sends the batch, which went out for reason when the clock read now
 // (noReading when the loop is untimed).
 func (s *batchLoop[T]) emit(reason string, now time.Duration) bool {

@@ -148,7 +148,7 @@ func (cb *CircuitBreaker[In, Out]) WithObserver(fn func(Event)) *CircuitBreaker[
 // taken from in after cancellation reaches fn.
 func (cb *CircuitBreaker[In, Out]) Process(ctx context.Context, in <-chan Result[In]) <-chan Result[Out] {
 	out := make(chan Result[Out])
-	s := &breakerLoop[In, Out]{ctx: ctx, out: out, fn: cb.fn, name: cb.name, policy: cb.policy, settling: settles[In]()}
+	s := &breakerLoop[In, Out]{ctx: ctx, out: out, fn: cb.fn, name: cb.name, policy: cb.policy}
 	if s.policy.Window > 0 {
 		s.window = make([]bool, s.policy.Window)
 	}
@@ -170,12 +170,11 @@ const (
 // the loop reads the clock for an input only then.
 type breakerLoop[In, Out any] struct {
 	clockLoop
-	ctx      context.Context
-	out      chan<- Result[Out]
-	fn       func(context.Context, In) (Out, error)
-	name     string
-	policy   BreakerPolicy
-	settling bool
+	ctx    context.Context
+	out    chan<- Result[Out]
+	fn     func(context.Context, In) (Out, error)
+	name   string
+	policy BreakerPolicy
 
 	state        breakerState
 	cooldownEnds time.Duration // since the timer's base, while open
@@ -207,7 +206,8 @@ func (s *breakerLoop[In, Out]) input(r Result[In], now time.Duration) bool {
 		refused := Result[Out]{metadata: r.metadata, err: NewStreamError(zero, ErrCircuitOpen, s.name)}
 		return emitItem(&s.clockLoop, s.out, refused, ReasonRefused, now)
 	}
-	if s.lp.ended() {
+	if endedWith(s.lp, r) {
+		s.lost = 1 // taken, and not called for
 		return false
 	}
 	v, err := callMapFn(s.ctx, s.fn, r.value)
@@ -284,5 +284,7 @@ func (s *breakerLoop[In, Out]) open(reason string, now time.Duration) {
 func (s *breakerLoop[In, Out]) flush(time.Duration) bool { return true }
 
 // held is 0: the breaker holds nothing but the Result it is sending, which
-// deliver counts.
+// deliver counts (and send settles).
 func (s *breakerLoop[In, Out]) held() int { return 0 }
+
+func (s *breakerLoop[In, Out]) loseHeld() {}

@@ -191,6 +191,7 @@ func (s *debounceTrailing[T]) input(r Result[T], now time.Duration) bool {
 	}
 	if s.hasPending {
 		s.rep.reportSince(EventCoalesce, "", 1, s.timer.base, now)
+		settleResult(s.settling, s.pending, Discarded)
 	}
 	s.pending, s.hasPending = r, true
 	s.wakeAt(deadlineAfter(now, s.d), now)
@@ -202,6 +203,12 @@ func (s *debounceTrailing[T]) flush(now time.Duration) bool {
 }
 
 func (s *debounceTrailing[T]) held() int { return heldCount(s.hasPending) }
+
+func (s *debounceTrailing[T]) loseHeld() {
+	if s.hasPending {
+		s.pending.settleItems(Lost)
+	}
+}
 
 // emit sends the pending item, which went out for reason when the clock
 // read now.
@@ -262,8 +269,9 @@ func (b *debounceBurst[T]) bound(d time.Duration, cfg debounceEdges) time.Durati
 // arrive applies success item r, received when the clock read now. It
 // reports whether r goes out at once, on the leading edge, and whether it
 // replaced a pending item; otherwise, with the trailing edge on, r is
-// pending until b.deadline.
-func (b *debounceBurst[T]) arrive(r Result[T], now, d time.Duration, cfg debounceEdges) (leading, coalesced bool) {
+// pending until b.deadline, and with it off r is discarded. With settling
+// (see clockLoop), a replaced or discarded item is settled as Discarded.
+func (b *debounceBurst[T]) arrive(r Result[T], now, d time.Duration, cfg debounceEdges, settling bool) (leading, coalesced bool) {
 	b.last = now
 	if !b.seen || now >= b.deadline {
 		// A new burst.
@@ -275,10 +283,15 @@ func (b *debounceBurst[T]) arrive(r Result[T], now, d time.Duration, cfg debounc
 	} else {
 		b.deadline = b.bound(d, cfg)
 	}
-	if cfg.trailing {
-		coalesced = b.hasPending
-		b.pending, b.hasPending = r, true
+	if !cfg.trailing {
+		settleResult(settling, r, Discarded)
+		return false, false
 	}
+	coalesced = b.hasPending
+	if coalesced {
+		settleResult(settling, b.pending, Discarded)
+	}
+	b.pending, b.hasPending = r, true
 	return false, coalesced
 }
 
@@ -326,7 +339,7 @@ func (s *debounceWithEdges[T]) input(r Result[T], now time.Duration) bool {
 	if r.IsError() {
 		return deliver(&s.clockLoop, s.out, r, 1)
 	}
-	leading, coalesced := s.burst.arrive(r, now, s.d, s.cfg)
+	leading, coalesced := s.burst.arrive(r, now, s.d, s.cfg, s.settling)
 	if leading {
 		return emitItem(&s.clockLoop, s.out, r, ReasonLeading, now)
 	}
@@ -348,3 +361,12 @@ func (s *debounceWithEdges[T]) flush(now time.Duration) bool {
 }
 
 func (s *debounceWithEdges[T]) held() int { return heldCount(s.burst.hasPending) }
+
+func (s *debounceWithEdges[T]) loseHeld() { s.burst.lose() }
+
+// lose settles the pending item, if any, as Lost.
+func (b *debounceBurst[T]) lose() {
+	if b.hasPending {
+		b.pending.settleItems(Lost)
+	}
+}

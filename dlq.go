@@ -114,6 +114,7 @@ func (dlq *DeadLetterQueue[T]) Process(ctx context.Context, in <-chan Result[T])
 	lp := newLoop(ctx, "DeadLetterQueue.Process", dlq.clock, in, succ, fail)
 	rep := newEventReporter(dlq.observer, dlq.Name(), dlq.clock)
 	timeout := dlq.timeout
+	settling := settles[T]()
 	go func() {
 		defer lp.exit()
 		defer close(succ)
@@ -144,11 +145,13 @@ func (dlq *DeadLetterQueue[T]) Process(ctx context.Context, in <-chan Result[T])
 			}
 			if cancelled {
 				rep.report(EventCancel, "", 1)
+				r.settleItems(Lost)
 				return
 			}
 			if !delivered {
 				rep.report(EventDrop, ReasonTimeout, 1)
 				dlq.drop(r)
+				settleResult(settling, r, Lost)
 			}
 		}
 	}()
@@ -163,7 +166,7 @@ func (dlq *DeadLetterQueue[T]) Process(ctx context.Context, in <-chan Result[T])
 // delivered at once costs no timer at all.
 func (dlq *DeadLetterQueue[T]) offer(lp *loop, timer *Timer, timeout time.Duration, out chan<- Result[T], r Result[T]) (delivered, cancelled bool) {
 	if timeout == 0 {
-		delivered = send(lp, out, r)
+		delivered = sendKeeping(lp, out, r)
 		return delivered, !delivered
 	}
 	select {

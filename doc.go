@@ -42,6 +42,48 @@
 // pending and then closes the output; cancelling the context closes the
 // output promptly without flushing, even if nobody is reading it.
 //
+// # Items that must be settled
+//
+// An item read from a durable log (a Kafka record, a JetStream message)
+// must be acknowledged once the pipeline is done with it, and only then:
+// acked too early, it is lost in a crash; never acked, it stalls the
+// consumer or comes back as a duplicate. A type whose values carry such an
+// acknowledgement implements [Settler], and then every processor tells
+// each item what became of it, as the table below says. Settling an item
+// is unrelated to a [FakeClock] settling the processors it times.
+//
+//	Processor                       Settles an item                        With
+//	Filter                          rejected by the predicate              Discarded
+//	Throttle, KeyedThrottle         dropped in a cooldown, or replaced     Discarded
+//	                                as the held trailing item
+//	Debounce, KeyedDebounce         coalesced into a later item, or after  Discarded
+//	                                a burst's first with trailing off
+//	Sample                          skipped                                Discarded
+//	SlidingWindow                   in no window (a gap of Slide > Size)   Discarded
+//	Switch                          with no route, or whose route was      Discarded
+//	                                removed while it waited
+//	WindowCollector                 without window metadata                Discarded
+//	FanOut                          copied to n outputs (none: discarded)  Copied(n-1)
+//	SlidingWindow                   in k windows                           Copied(k-1)
+//	DeadLetterQueue                 dropped by WithTimeout                 Lost
+//	every processor                 held, or in hand, when ctx ends        Lost
+//
+// Every other item is passed on, inside whatever the processor emits: a
+// Batcher's batch, a window's items or collection, a KeyedBatch, a FanIn's
+// output. A WindowFold's value holds the acknowledgements of the items
+// folded into it, and is itself a Settler. The sink settles what it
+// receives, for example by acking every item of a batch once the batch is
+// written. A processor that turns an item into another type (Mapper,
+// AsyncMapper, FlatMap, Stage) passes the acknowledgement on only if the
+// user's function does: the broker modules each offer a function that
+// carries it to a new value. An error Result holds its item in
+// StreamError.Item, and is settled through it; so is an item whose key
+// function failed, which goes out as an error.
+//
+// The check costs nothing for other types: each Process call looks at its
+// item type once. When the item type is an interface type, such as any,
+// each dropped item is looked at instead.
+//
 // # Time
 //
 // A processor never decides anything from the order in which a timer event

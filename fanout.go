@@ -47,6 +47,7 @@ func (f *FanOut[T]) Process(ctx context.Context, in <-chan Result[T]) []<-chan R
 		chans = append(chans, outs[i])
 	}
 	lp := newLoop(ctx, "FanOut.Process", nil, chans...)
+	settling := settles[T]()
 	go func() {
 		defer lp.exit()
 		defer func() {
@@ -59,8 +60,16 @@ func (f *FanOut[T]) Process(ctx context.Context, in <-chan Result[T]) []<-chan R
 			if stop || !ok {
 				return
 			}
-			for _, out := range outs {
+			if settling {
+				copyItems(r, len(outs))
+			}
+			for i, out := range outs {
 				if !send(lp, out, r) {
+					// send settled its own copy; the outputs after it
+					// never get theirs.
+					for range outs[i+1:] {
+						r.settleItems(Lost)
+					}
 					return
 				}
 			}

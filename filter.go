@@ -51,12 +51,13 @@ func (f *Filter[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Res
 	out := make(chan Result[T])
 	lp := newLoop(ctx, "Filter.Process", nil, in, out)
 	name, predicate := f.name, f.predicate
+	settling := settles[T]()
 	go func() {
 		defer lp.exit()
 		defer close(out)
 		for {
 			r, ok, _, stop := receive(lp, nil, in)
-			if stop || !ok || lp.ended() {
+			if stop || !ok || endedWith(lp, r) {
 				return
 			}
 			if r.err != nil {
@@ -69,6 +70,7 @@ func (f *Filter[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Res
 			} else if keep, err := callPredicate(predicate, r.value); err != nil {
 				r = Result[T]{metadata: r.metadata, err: NewStreamError(r.value, err, name)}
 			} else if !keep {
+				settleResult(settling, r, Discarded)
 				continue
 			}
 			if !send(lp, out, r) {

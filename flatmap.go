@@ -52,8 +52,12 @@ func (f *FlatMap[In, Out]) Process(ctx context.Context, in <-chan Result[In]) <-
 			return
 		}
 		values, err := fn(ctx, r.value)
-		for _, v := range values {
+		for i, v := range values {
 			if !emit(Result[Out]{value: v, metadata: r.metadata}) {
+				// emit settled v; the values after it are lost too.
+				for _, rest := range values[i+1:] {
+					settleValue(any(rest), Lost)
+				}
 				return
 			}
 		}

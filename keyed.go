@@ -466,3 +466,11 @@ func (s *keyedLoop[T, K, S, O]) heldBy(count func(*S) int) int {
 	s.keys.eachDue(func(e *keyedEntry[K, S]) { n += count(&e.cell) })
 	return n
 }
+
+// loseBy settles what heldBy counts as Lost, with lose for a key's cell.
+func (s *keyedLoop[T, K, S, O]) loseBy(lose func(*S)) {
+	for _, o := range s.ready[s.sent:] {
+		settleValue(any(o.r), Lost)
+	}
+	s.keys.eachDue(func(e *keyedEntry[K, S]) { lose(&e.cell) })
+}

@@ -154,3 +154,13 @@ func (s *keyedBatchLoop[T, K]) flush(now time.Duration) bool { return s.releaseA
 func (s *keyedBatchLoop[T, K]) held() int {
 	return s.heldBy(func(b *batchBuffer[T]) int { return len(b.items) })
 }
+
+func (s *keyedBatchLoop[T, K]) loseHeld() { s.loseBy((*batchBuffer[T]).lose) }
+
+func (b KeyedBatch[K, T]) holdsSettlers() bool { return settles[T]() }
+
+func (b KeyedBatch[K, T]) eachSettler(fn func(Settler)) {
+	for _, v := range b.Items {
+		eachSettler(any(v), fn)
+	}
+}

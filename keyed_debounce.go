@@ -142,7 +142,7 @@ func (s *keyedDebounceLoop[T, K]) input(r Result[T], now time.Duration) bool {
 	if isNew {
 		e.cell = debounceBurst[T]{}
 	}
-	leading, coalesced := e.cell.arrive(r, now, s.d, s.cfg)
+	leading, coalesced := e.cell.arrive(r, now, s.d, s.cfg, s.settling)
 	if coalesced {
 		s.rep.reportSince(EventCoalesce, "", 1, s.timer.base, now)
 	}
@@ -164,3 +164,5 @@ func (s *keyedDebounceLoop[T, K]) flush(now time.Duration) bool {
 func (s *keyedDebounceLoop[T, K]) held() int {
 	return s.heldBy(func(*debounceBurst[T]) int { return 1 })
 }
+
+func (s *keyedDebounceLoop[T, K]) loseHeld() { s.loseBy((*debounceBurst[T]).lose) }

@@ -125,7 +125,7 @@ func (s *keyedThrottleLoop[T, K]) input(r Result[T], now time.Duration) bool {
 		e.cell = throttleCooldown[T]{}
 	}
 	ends := e.cell.ends
-	lead, dropped := e.cell.arrive(r, now, s.d, s.leading, s.trailing)
+	lead, dropped := e.cell.arrive(r, now, s.d, s.leading, s.trailing, s.settling)
 	if dropped {
 		s.rep.reportSince(EventDrop, ReasonCooldown, 1, s.timer.base, now)
 	}
@@ -150,3 +150,5 @@ func (s *keyedThrottleLoop[T, K]) flush(now time.Duration) bool {
 func (s *keyedThrottleLoop[T, K]) held() int {
 	return s.heldBy(func(*throttleCooldown[T]) int { return 1 })
 }
+
+func (s *keyedThrottleLoop[T, K]) loseHeld() { s.loseBy((*throttleCooldown[T]).lose) }

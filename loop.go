@@ -240,10 +240,21 @@ func receive[T any](lp *loop, events <-chan stateEvent, in <-chan T) (r T, ok, g
 // select only when neither is ready; a context already ended wins. While
 // it waits, it waits in a select over out and done, so that once ctx has
 // ended r is never delivered: the runtime decides a select woken by the
-// close of done as cancel closes it, before any receiver can come. A loop
+// close of done as cancel closes it, before any receiver can come. An r
+// not delivered is settled as Lost (see Settler). A loop
 // blocked here counts as settled: it has handled its item, and what it
 // offers is what is due.
 func send[T any](lp *loop, out chan<- T, r T) bool {
+	if sendKeeping(lp, out, r) {
+		return true
+	}
+	settleValue(any(r), Lost)
+	return false
+}
+
+// sendKeeping is send for a caller that still holds r when ctx ends, and
+// settles it itself.
+func sendKeeping[T any](lp *loop, out chan<- T, r T) bool {
 	select {
 	case <-lp.done:
 		return false
@@ -291,6 +302,16 @@ func (lp *loop) ended() bool {
 	default:
 		return false
 	}
+}
+
+// endedWith is ended for a loop holding r, which it took and drops if ctx
+// has ended: r is then settled as Lost (see Settler).
+func endedWith[T any](lp *loop, r Result[T]) bool {
+	if !lp.ended() {
+		return false
+	}
+	r.settleItems(Lost)
+	return true
 }
 
 // fakeClockCreated is set by the first NewFakeClock; until then no loop

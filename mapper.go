@@ -60,7 +60,7 @@ func (m *Mapper[In, Out]) Process(ctx context.Context, in <-chan Result[In]) <-c
 		defer close(out)
 		for {
 			r, ok, _, stop := receive(lp, nil, in)
-			if stop || !ok || lp.ended() {
+			if stop || !ok || endedWith(lp, r) {
 				return
 			}
 			if !send(lp, out, mapResult(ctx, fn, name, r)) {

@@ -217,7 +217,7 @@ func (p *Partition[T]) Process(ctx context.Context, in <-chan Result[T]) []<-cha
 			}
 			idx, strategy := 0, "error"
 			if r.IsSuccess() {
-				if lp.ended() {
+				if endedWith(lp, r) {
 					return // the strategy is not called after cancel
 				}
 				var err error

@@ -300,3 +300,12 @@ func (s *retryLoop[In, Out]) emit(r Result[Out], reason string, now time.Duratio
 func (s *retryLoop[In, Out]) flush(time.Duration) bool { return true }
 
 func (s *retryLoop[In, Out]) held() int { return heldCount(s.holding) }
+
+// loseHeld settles the item being tried, if any, as Lost: a cancel caught
+// it waiting for an attempt, or before one. Its Result, once made, is no
+// longer held, and send settles it if the cancel stops its delivery.
+func (s *retryLoop[In, Out]) loseHeld() {
+	if s.holding {
+		s.item.settleItems(Lost)
+	}
+}

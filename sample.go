@@ -65,6 +65,7 @@ func (s *Sample[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Res
 		src = rand.NewPCG(rand.Uint64(), rand.Uint64())
 	}
 	rng := rand.New(src)
+	settling := settles[T]()
 	go func() {
 		defer lp.exit()
 		defer close(out)
@@ -74,6 +75,7 @@ func (s *Sample[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Res
 				return
 			}
 			if r.err == nil && rate < 1 && !(rng.Float64() < rate) {
+				settleResult(settling, r, Discarded)
 				continue
 			}
 			if !send(lp, out, r) {

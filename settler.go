@@ -6,41 +6,8 @@ import (
 	"sync/atomic"
 )
 
-// Items that must be settled
-//
-// An item read from a durable log (a Kafka record, a JetStream message)
-// must be acknowledged once the pipeline is done with it, and only then:
-// acked too early, it is lost in a crash; never acked, it stalls the
-// consumer or comes back as a duplicate. A type whose values carry such an
-// acknowledgement implements [Settler], and then every processor tells
-// each item what became of it, as the table below says. Settling an item
-// is unrelated to a [FakeClock] settling the processors it times.
-//
-//	Processor                        Settles an item                       With
-//	Filter                           rejected by the predicate             Discarded
-//	Throttle, KeyedThrottle          dropped in the cooldown               Discarded
-//	Debounce, KeyedDebounce          coalesced into a later item           Discarded
-//	Sample                           skipped                               Discarded
-//	SlidingWindow                    in no window (the gap of Slide>Size)  Discarded
-//	Switch                           with no route and no default          Discarded
-//	SessionWindow, keyed processors  whose key function failed or panicked Discarded
-//	every processor                  held or in hand when ctx ends         Lost
-//	DeadLetterQueue                  dropped by WithTimeout                Lost
-//	FanOut                           copied to n outputs                   Copied(n-1)
-//	SlidingWindow                    in k windows                          Copied(k-1)
-//
-// Every other item is passed on, inside whatever the processor emits: a
-// Batcher's batch, a window's collection, a FanIn's output. The sink
-// settles what it receives, for example by acking every item of a batch
-// once the batch is written. A processor that turns an item into another
-// type (Mapper, AsyncMapper, FlatMap, Stage, WindowFold) passes the
-// acknowledgement on only if the user's function does: the broker modules
-// each offer a function that carries it to a new value. An error Result
-// holds its item in StreamError.Item, and is settled through it.
-//
-// The check costs nothing for other types: each Process call looks at its
-// item type once. When the item type is an interface type, such as any,
-// each dropped item is looked at instead.
+// This file holds the items that must be settled: the package doc's
+// "Items that must be settled" says what each processor does with them.
 
 // Outcome is what became of one copy of an item that must be settled.
 // Outcomes are ordered by how much they ask of the source, and a
@@ -220,22 +187,23 @@ type settleHolder interface {
 	// holdsSettlers reports, for the zero value, whether the type's items
 	// may be Settlers.
 	holdsSettlers() bool
-	// settleItems settles every item held with o.
-	settleItems(o Outcome)
+	// eachSettler calls fn with every Settler held.
+	eachSettler(fn func(Settler))
 }
 
 var settleHolderType = reflect.TypeFor[settleHolder]()
 
-// settleValue settles with o every item that v is or holds. It is for the
-// paths where a processor drops something, which look at one value; a
-// processor calls it only when settles said its type may hold Settlers.
-func settleValue(v any, o Outcome) {
+// eachSettler calls fn with every Settler that v is or holds. It is for
+// the paths where a processor drops or copies something, which look at
+// one value; a processor calls it only when settles said its type may
+// hold Settlers, except on cancel, which happens once.
+func eachSettler(v any, fn func(Settler)) {
 	switch x := v.(type) {
 	case nil:
 	case Settler:
-		x.Settle(o)
+		fn(x)
 	case settleHolder:
-		x.settleItems(o)
+		x.eachSettler(fn)
 	default:
 		rv := reflect.ValueOf(v)
 		switch rv.Kind() {
@@ -244,26 +212,33 @@ func settleValue(v any, o Outcome) {
 				return
 			}
 			for i := range rv.Len() {
-				settleValue(rv.Index(i).Interface(), o)
+				eachSettler(rv.Index(i).Interface(), fn)
 			}
 		case reflect.Pointer:
 			if !rv.IsNil() {
-				settleValue(rv.Elem().Interface(), o)
+				eachSettler(rv.Elem().Interface(), fn)
 			}
 		}
 	}
 }
 
+// settleValue settles with o every item that v is or holds.
+func settleValue(v any, o Outcome) { eachSettler(v, func(s Settler) { s.Settle(o) }) }
+
 func (r Result[T]) holdsSettlers() bool { return settles[T]() }
 
-// settleItems settles r's item: its value, or the item its error holds.
-func (r Result[T]) settleItems(o Outcome) {
+// eachSettler calls fn with r's item: its value, or the item its error
+// holds.
+func (r Result[T]) eachSettler(fn func(Settler)) {
 	if r.err != nil {
-		settleValue(any(r.err.Item), o)
+		eachSettler(any(r.err.Item), fn)
 		return
 	}
-	settleValue(any(r.value), o)
+	eachSettler(any(r.value), fn)
 }
+
+// settleItems settles r's item with o.
+func (r Result[T]) settleItems(o Outcome) { settleValue(r, o) }
 
 // settleResult settles r's item with o when settling, the value of settles
 // for the processor's item type, is true.
@@ -271,4 +246,14 @@ func settleResult[T any](settling bool, r Result[T], o Outcome) {
 	if settling {
 		r.settleItems(o)
 	}
+}
+
+// copyItems gives r's item n holders where it had one, for a processor
+// that passes it on n times: Copied(n-1), or Discarded when n is 0.
+func copyItems[T any](r Result[T], n int) {
+	if n == 0 {
+		r.settleItems(Discarded)
+		return
+	}
+	r.eachSettler(func(s Settler) { s.Copied(n - 1) })
 }

@@ -83,7 +83,7 @@ func runStage[In, Out any](ctx context.Context, caller string, in <-chan Result[
 		emit := func(r Result[Out]) bool { return send(lp, out, r) }
 		for {
 			r, ok, _, stop := receive(lp, nil, in)
-			if stop || !ok || lp.ended() {
+			if stop || !ok || endedWith(lp, r) {
 				return
 			}
 			if err := callStageFunc(ctx, fn, r, emit); err != nil {

@@ -201,11 +201,11 @@ func (s *Switch[T, K]) Process(ctx context.Context, in <-chan Result[T]) (routes
 	lp := newLoop(ctx, "Switch.Process", nil, chans...)
 	s.lp = lp
 	s.mu.Unlock()
-	go s.run(lp, in)
+	go s.run(lp, in, settles[T]())
 	return routes, s.errorChan
 }
 
-func (s *Switch[T, K]) run(lp *loop, in <-chan Result[T]) {
+func (s *Switch[T, K]) run(lp *loop, in <-chan Result[T], settling bool) {
 	defer lp.exit()
 	defer s.finish()
 	for {
@@ -225,7 +225,7 @@ func (s *Switch[T, K]) run(lp *loop, in <-chan Result[T]) {
 			}
 			continue
 		}
-		if lp.ended() {
+		if endedWith(lp, r) {
 			return // the predicate is not called after cancel
 		}
 		key, err := s.callPredicate(r.value)
@@ -244,6 +244,7 @@ func (s *Switch[T, K]) run(lp *loop, in <-chan Result[T]) {
 		}
 		s.mu.RUnlock()
 		if !found {
+			settleResult(settling, r, Discarded)
 			continue
 		}
 		if !s.deliver(lp, ch, switchStamp(r, true, key)) {
@@ -254,10 +255,12 @@ func (s *Switch[T, K]) run(lp *loop, in <-chan Result[T]) {
 
 // deliver sends r on ch. It reports false only when ctx has ended. If ch's
 // route is removed while the send waits, the send is abandoned and r is
-// dropped. It waits as send in loop.go does, with the retire case added.
+// dropped, settled as Discarded. It waits as send in loop.go does, with
+// the retire case added, and settles r as Lost when ctx ends first.
 func (s *Switch[T, K]) deliver(lp *loop, ch chan Result[T], r Result[T]) bool {
 	select {
 	case <-lp.done:
+		r.settleItems(Lost)
 		return false
 	default:
 	}
@@ -274,10 +277,12 @@ func (s *Switch[T, K]) deliver(lp *loop, ch chan Result[T], r Result[T]) bool {
 				lp.deliveredOne()
 				return true
 			case <-lp.done:
+				r.settleItems(Lost)
 				return false
 			case <-s.retire:
 				lp.took()
 				if s.closeRetired(ch) {
+					r.settleItems(Discarded)
 					return true
 				}
 				continue
@@ -290,10 +295,12 @@ func (s *Switch[T, K]) deliver(lp *loop, ch chan Result[T], r Result[T]) bool {
 			lp.deliveredOne()
 			return true
 		case <-lp.done:
+			r.settleItems(Lost)
 			return false
 		case <-s.retire:
 			lp.took()
 			if s.closeRetired(ch) {
+				r.settleItems(Discarded)
 				return true
 			}
 		case reply := <-lp.requests:

@@ -64,7 +64,7 @@ func (t *Tap[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result
 		defer close(out)
 		for {
 			r, ok, _, stop := receive(lp, nil, in)
-			if stop || !ok || lp.ended() {
+			if stop || !ok || endedWith(lp, r) {
 				return
 			}
 			if err := callTapFn(fn, r); err != nil {

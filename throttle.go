@@ -135,6 +135,7 @@ func (th *Throttle[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan 
 // about a tenth more (BENCHMARKS.md).
 func throttleLeading[T any](ctx context.Context, clock Clock, rep *eventReporter, d time.Duration, in <-chan Result[T], out chan Result[T]) <-chan Result[T] {
 	lp := newLoop(ctx, "Throttle.Process", clock, in, out)
+	settling := settles[T]()
 	go func() {
 		defer lp.exit()
 		defer close(out)
@@ -158,6 +159,7 @@ func throttleLeading[T any](ctx context.Context, clock Clock, rep *eventReporter
 				now = clock.Since(base)
 				if passed && now < cooldownEnds {
 					rep.reportSince(EventDrop, ReasonCooldown, 1, base, now)
+					settleResult(settling, r, Discarded)
 					continue
 				}
 				passed = true
@@ -188,8 +190,9 @@ type throttleCooldown[T any] struct {
 // that finds no cooldown running starts one. It reports whether r goes out
 // at once, on the leading edge, and whether an item was dropped: r itself,
 // with the trailing edge off, or the held item r replaced. Otherwise r is
-// held until c.ends, for the trailing edge.
-func (c *throttleCooldown[T]) arrive(r Result[T], now, d time.Duration, leading, trailing bool) (lead, dropped bool) {
+// held until c.ends, for the trailing edge. With settling (see clockLoop),
+// the dropped item is settled as Discarded.
+func (c *throttleCooldown[T]) arrive(r Result[T], now, d time.Duration, leading, trailing, settling bool) (lead, dropped bool) {
 	if !c.started || now >= c.ends {
 		c.started, c.ends = true, deadlineAfter(now, d)
 		if leading {
@@ -197,9 +200,13 @@ func (c *throttleCooldown[T]) arrive(r Result[T], now, d time.Duration, leading,
 		}
 	}
 	if !trailing {
+		settleResult(settling, r, Discarded)
 		return false, true
 	}
 	dropped = c.holding
+	if dropped {
+		settleResult(settling, c.hold, Discarded)
+	}
 	c.hold, c.holding = r, true
 	return false, dropped
 }
@@ -242,7 +249,7 @@ func (s *throttleTrailing[T]) input(r Result[T], now time.Duration) bool {
 	if r.IsError() {
 		return deliver(&s.clockLoop, s.out, r, 1)
 	}
-	lead, dropped := s.cooldown.arrive(r, now, s.d, s.leading, true)
+	lead, dropped := s.cooldown.arrive(r, now, s.d, s.leading, true, s.settling)
 	if lead {
 		return emitItem(&s.clockLoop, s.out, r, ReasonLeading, now)
 	}
@@ -264,3 +271,12 @@ func (s *throttleTrailing[T]) flush(now time.Duration) bool {
 }
 
 func (s *throttleTrailing[T]) held() int { return heldCount(s.cooldown.holding) }
+
+func (s *throttleTrailing[T]) loseHeld() { s.cooldown.lose() }
+
+// lose settles the held item, if any, as Lost.
+func (c *throttleCooldown[T]) lose() {
+	if c.holding {
+		c.hold.settleItems(Lost)
+	}
+}

@@ -255,6 +255,9 @@ type clocked[T any] interface {
 	// held is how many items a cancel now loses: what EventCancel counts,
 	// besides an item that deliver could not send.
 	held() int
+	// loseHeld settles every item held as Lost, for a cancel. runClocked
+	// calls it only when settling applies.
+	loseHeld()
 	// driver is promoted from the embedded clockLoop.
 	driver() *clockLoop
 }
@@ -288,6 +291,10 @@ type clockLoop struct {
 	paused bool
 	// lost is how many items deliver was sending when ctx ended.
 	lost int
+	// settling is set when the processor's items may be Settlers: what it
+	// drops on purpose it settles as Discarded, and what a cancel loses
+	// runClocked settles as Lost (see Settler).
+	settling bool
 }
 
 // driver returns c; embedding clockLoop gives a processor's state this
@@ -303,6 +310,7 @@ func startClocked[T, O any](ctx context.Context, caller string, clock Clock, rep
 	c := p.driver()
 	c.lp = newLoop(ctx, caller, clock, in, out)
 	c.rep = rep
+	c.settling = settles[T]()
 	c.timer = newPeriodTimer(clock)
 	c.timer.rep = rep
 	go runClocked(c, p, in, out)
@@ -409,9 +417,16 @@ func applyDue[T any](c *clockLoop, p clocked[T], now time.Duration) bool {
 	return false
 }
 
-// cancelled reports the end of ctx with the items it loses.
-func (c *clockLoop) cancelled(p interface{ held() int }) {
+// cancelled reports the end of ctx with the items it loses, and settles
+// them as Lost.
+func (c *clockLoop) cancelled(p interface {
+	held() int
+	loseHeld()
+}) {
 	if c.rep != nil {
 		c.rep.report(EventCancel, "", c.lost+p.held())
+	}
+	if c.settling {
+		p.loseHeld()
 	}
 }

@@ -238,7 +238,7 @@ func WindowDuration[T any](result Result[T]) (time.Duration, error) {
 func emitWindow[T any](lp *loop, out chan<- Result[T], items []Result[T], b *windowBoxes) int {
 	var shared map[string]any
 	for i, r := range items {
-		if !send(lp, out, decorateResult(b, r, &shared)) {
+		if !sendKeeping(lp, out, decorateResult(b, r, &shared)) {
 			return i
 		}
 	}
@@ -402,6 +402,8 @@ type windowHolder[T, W, O any] interface {
 	// held is how many Results w stands for: what the window's emit
 	// event counts, and what a cancel loses with it.
 	held(w *W) int
+	// lose settles what w holds as Lost, for a cancel.
+	lose(w *W)
 	// emit sends the window, whose metadata b holds, and reports false if
 	// ctx ended first; w then keeps what was not sent, for held.
 	emit(c *clockLoop, out chan<- O, w *W, b *windowBoxes) bool
@@ -430,6 +432,12 @@ func (h *heldResults[T]) add(w *[]Result[T], r Result[T]) {
 }
 
 func (h *heldResults[T]) held(w *[]Result[T]) int { return len(*w) }
+
+func (h *heldResults[T]) lose(w *[]Result[T]) {
+	for _, r := range *w {
+		r.settleItems(Lost)
+	}
+}
 
 func (h *heldResults[T]) release(w *[]Result[T]) {
 	h.bufs.put(*w)
@@ -466,7 +474,7 @@ func (h *collectHolder[T]) emit(c *clockLoop, out chan<- Result[WindowCollection
 		results[i] = decorateResult(b, r, &shared)
 	}
 	meta := b.meta()
-	return send(c.lp, out, NewSuccess(WindowCollection[T]{Start: meta.Start, End: meta.End, Meta: meta, Results: results}))
+	return sendKeeping(c.lp, out, NewSuccess(WindowCollection[T]{Start: meta.Start, End: meta.End, Meta: meta, Results: results}))
 }
 
 func (h *collectHolder[T]) unkeyed(r Result[T], err error, name string) Result[WindowCollection[T]] {

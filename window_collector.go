@@ -95,6 +95,7 @@ type windowGroupKey struct {
 func (c *WindowCollector[T]) Process(ctx context.Context, in <-chan Result[T]) <-chan WindowCollection[T] {
 	out := make(chan WindowCollection[T])
 	lp := newLoop(ctx, "WindowCollector.Process", nil, in, out)
+	settling := settles[T]()
 	go func() {
 		defer lp.exit()
 		defer close(out)
@@ -104,6 +105,7 @@ func (c *WindowCollector[T]) Process(ctx context.Context, in <-chan Result[T]) <
 		for {
 			r, ok, _, stop := receive(lp, nil, in)
 			if stop {
+				loseAll(settling, groups)
 				return
 			}
 			if !ok {
@@ -111,6 +113,7 @@ func (c *WindowCollector[T]) Process(ctx context.Context, in <-chan Result[T]) <
 			}
 			meta, err := GetWindowMetadata(r)
 			if err != nil {
+				settleResult(settling, r, Discarded)
 				continue
 			}
 			k := windowGroupKey{start: meta.Start.UnixNano(), end: meta.End.UnixNano(), typ: meta.Type}
@@ -131,11 +134,30 @@ func (c *WindowCollector[T]) Process(ctx context.Context, in <-chan Result[T]) <
 			}
 			return a.Start.Compare(b.Start)
 		})
-		for _, g := range groups {
+		for i, g := range groups {
 			if !send(lp, out, g) {
+				loseAll(settling, groups[i+1:])
 				return
 			}
 		}
 	}()
 	return out
+}
+
+func (c WindowCollection[T]) holdsSettlers() bool { return settles[T]() }
+
+func (c WindowCollection[T]) eachSettler(fn func(Settler)) {
+	for _, r := range c.Results {
+		r.eachSettler(fn)
+	}
+}
+
+// loseAll settles the items of groups as Lost, when settling.
+func loseAll[T any](settling bool, groups []WindowCollection[T]) {
+	if !settling {
+		return
+	}
+	for _, g := range groups {
+		settleValue(g, Lost)
+	}
 }

@@ -19,11 +19,37 @@ type WindowFold[T, A any] struct {
 // WindowValue is one window's folded value, as a WindowFold emits it: the
 // window's bounds and metadata, as a WindowCollection has them, and the
 // value folded from the window's Results.
+//
+// When the folded items must be settled (see Settler), the WindowValue
+// holds their acknowledgements: it is itself a Settler, and a sink settles
+// it as it settles any item once the value is safe.
 type WindowValue[A any] struct {
 	Start time.Time
 	End   time.Time
 	Meta  WindowMetadata
 	Value A
+	// items are the Settlers folded into Value, nil when the items carry
+	// none. A pointer keeps WindowValue comparable.
+	items *[]Settler
+}
+
+// Settle settles every item folded into the value with o. It does nothing
+// when the items carry no acknowledgement.
+func (v WindowValue[A]) Settle(o Outcome) {
+	if v.items != nil {
+		for _, s := range *v.items {
+			s.Settle(o)
+		}
+	}
+}
+
+// Copied gives every item folded into the value n more holders.
+func (v WindowValue[A]) Copied(n int) {
+	if v.items != nil {
+		for _, s := range *v.items {
+			s.Copied(n)
+		}
+	}
 }
 
 // NewWindowFold returns a WindowFold of window's windows, with the
@@ -78,7 +104,7 @@ func (f *WindowFold[T, A]) Name() string { return f.window.Name() }
 func (f *WindowFold[T, A]) Process(ctx context.Context, in <-chan Result[T]) <-chan Result[WindowValue[A]] {
 	mustHaveCtx(ctx, "WindowFold.Process") // before ctx.Done() below
 	spec := f.window.spec()
-	h := &foldHolder[T, A]{name: spec.name, initial: f.initial, fn: f.fn, done: ctx.Done()}
+	h := &foldHolder[T, A]{name: spec.name, initial: f.initial, fn: f.fn, done: ctx.Done(), settling: settles[T]()}
 	return startWindows(ctx, "WindowFold.Process", spec, h, in)
 }
 
@@ -89,6 +115,9 @@ type foldHolder[T, A any] struct {
 	initial func() A
 	fn      func(A, Result[T]) A
 	done    <-chan struct{}
+	// settling is set when T's items may be Settlers: the window's value
+	// then holds them.
+	settling bool
 }
 
 // foldWin is one window of a fold.
@@ -96,6 +125,9 @@ type foldWin[A any] struct {
 	acc A
 	n   int   // the Results the window received
 	err error // the panic of initial or fn that failed the window, if any
+	// items are the Settlers of the Results received, when the holder
+	// is settling.
+	items []Settler
 }
 
 func (h *foldHolder[T, A]) open() foldWin[A] {
@@ -108,6 +140,9 @@ func (h *foldHolder[T, A]) open() foldWin[A] {
 
 func (h *foldHolder[T, A]) add(w *foldWin[A], r Result[T]) {
 	w.n++
+	if h.settling {
+		r.eachSettler(func(s Settler) { w.items = append(w.items, s) })
+	}
 	if w.err == nil && !h.ended() {
 		w.acc, w.err = foldStep(h.fn, w.acc, r)
 	}
@@ -126,14 +161,24 @@ func (h *foldHolder[T, A]) ended() bool {
 
 func (h *foldHolder[T, A]) held(w *foldWin[A]) int { return w.n }
 
+func (h *foldHolder[T, A]) lose(w *foldWin[A]) {
+	for _, s := range w.items {
+		s.Settle(Lost)
+	}
+}
+
 func (h *foldHolder[T, A]) emit(c *clockLoop, out chan<- Result[WindowValue[A]], w *foldWin[A], b *windowBoxes) bool {
 	meta := b.meta()
 	v := WindowValue[A]{Start: meta.Start, End: meta.End, Meta: meta, Value: w.acc}
+	if w.items != nil {
+		items := w.items // release clears w
+		v.items = &items
+	}
 	r := NewSuccess(v)
 	if w.err != nil {
 		r = NewError(v, w.err, h.name)
 	}
-	return send(c.lp, out, r)
+	return sendKeeping(c.lp, out, r)
 }
 
 func (h *foldHolder[T, A]) release(w *foldWin[A]) { *w = foldWin[A]{} }

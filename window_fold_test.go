@@ -436,7 +436,7 @@ func TestWindowFold_API(t *testing.T) {
 		_ func(*WindowFold[int, int]) string                                                                   = (*WindowFold[int, int]).Name
 	)
 	ts := time.Unix(1, 0)
-	_ = WindowValue[int]{ts, ts, WindowMetadata{}, 0}
+	_ = WindowValue[int]{Start: ts, End: ts, Meta: WindowMetadata{}, Value: 0}
 	for _, w := range []Window[int]{NewTumblingWindow[int](time.Second, nil), NewSlidingWindow[int](time.Second, nil), NewSessionWindow(winKeyFunc, nil)} {
 		assert.Equal(t, w.Name(), NewWindowFold(w, nil, wpCount).Name())
 	}

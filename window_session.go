@@ -235,13 +235,20 @@ func (s *sessionLoop[T, W, O]) flush(now time.Duration) bool {
 // the open ones.
 func (s *sessionLoop[T, W, O]) held() int {
 	n := 0
+	s.eachHeld(func(w *W) { n += s.h.held(w) })
+	return n
+}
+
+func (s *sessionLoop[T, W, O]) loseHeld() { s.eachHeld(s.h.lose) }
+
+// eachHeld calls fn with each session that held counts.
+func (s *sessionLoop[T, W, O]) eachHeld(fn func(*W)) {
 	for _, ss := range s.ending {
-		n += s.h.held(&ss.w)
+		fn(&ss.w)
 	}
 	for ss := s.head; ss != nil; ss = ss.next {
-		n += s.h.held(&ss.w)
+		fn(&ss.w)
 	}
-	return n
 }
 
 // emitEnding emits the sessions in ending, for reason, decided when the

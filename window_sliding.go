@@ -180,14 +180,20 @@ func (s *slidingLoop[T, W, O]) input(r Result[T], now time.Duration) bool {
 	if lo > hi {
 		// In a gap of a grid with slide > size.
 		s.rep.reportSince(EventDrop, ReasonGap, 1, s.timer.base, now)
+		settleResult(s.settling, r, Discarded)
 		return true
-	}
-	for i := range s.open {
-		s.h.add(&s.open[i].w, r)
 	}
 	next := lo
 	if len(s.open) > 0 {
 		next = max(next, (s.open[len(s.open)-1].start-s.anchor)/s.slide+1)
+	}
+	if s.settling {
+		// Every open window contains now: r goes into each, and into
+		// the ones it opens.
+		copyItems(r, len(s.open)+int(max(0, hi-next+1)))
+	}
+	for i := range s.open {
+		s.h.add(&s.open[i].w, r)
 	}
 	for k := next; k <= hi; k++ {
 		s.open = append(s.open, slidingWin[W]{start: s.anchor + k*s.slide, w: s.h.open()})
@@ -215,6 +221,12 @@ func (s *slidingLoop[T, W, O]) held() int {
 		n += s.h.held(&s.open[i].w)
 	}
 	return n
+}
+
+func (s *slidingLoop[T, W, O]) loseHeld() {
+	for i := range s.open {
+		s.h.lose(&s.open[i].w)
+	}
 }
 
 // emit sends win, which went out for reason when the clock read now.

@@ -134,6 +134,12 @@ func (s *gridLoop[T, W, O]) held() int {
 	return s.h.held(&s.cur)
 }
 
+func (s *gridLoop[T, W, O]) loseHeld() {
+	if s.open {
+		s.h.lose(&s.cur)
+	}
+}
+
 // emit sends the current window, which went out for reason when the clock
 // read now. A window cut short by the end of ctx keeps what it did not
 // send, for the cancel's count.
