@@ -66,6 +66,7 @@
 //	FanOut                          copied to n outputs (none: discarded)  Copied(n-1)
 //	SlidingWindow                   in k windows                           Copied(k-1)
 //	DeadLetterQueue                 dropped by WithTimeout                 Lost
+//	CircuitBreaker                  refused while open                     Lost
 //	every processor                 held, or in hand, when ctx ends        Lost
 //
 // Every other item is passed on, inside whatever the processor emits: a
@@ -74,8 +75,8 @@
 // folded into it, and is itself a Settler. The sink settles what it
 // receives, for example by acking every item of a batch once the batch is
 // written. A processor that turns an item into another type (Mapper,
-// AsyncMapper, FlatMap, Stage) passes the acknowledgement on only if the
-// user's function does: the broker modules each offer a function that
+// AsyncMapper, FlatMap, Stage, Retry, CircuitBreaker) passes the
+// acknowledgement on only if the user's function does: the broker modules each offer a function that
 // carries it to a new value. An error Result holds its item in
 // StreamError.Item, and is settled through it; so is an item whose key
 // function failed, which goes out as an error.

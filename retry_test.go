@@ -547,3 +547,42 @@ func (s *rtSettled) all() map[int]Outcome {
 	}
 	return out
 }
+
+// A cancel settles Lost the item waiting for its next attempt, and the
+// Result being sent, whose Out carries the acknowledgement fn gave it; an
+// item that went out is the sink's to settle.
+func TestRetry_CancelSettlesWhatItHoldsLost(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		read int // outputs read before the cancel
+		want map[int]Outcome
+	}{
+		{"item 2 waiting", 1, map[int]Outcome{2: Lost}},
+		{"item 1 being sent", 0, map[int]Outcome{1: Lost}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fc := NewFakeClock()
+			var settled rtSettled
+			n := map[int]int{}
+			fn := func(_ context.Context, m rtMsg) (rtMsg, error) {
+				n[m.V]++
+				if m.V == 2 && n[m.V] == 1 {
+					return m, rtErrBoom
+				}
+				return m, nil
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			in := make(chan Result[rtMsg], 2)
+			in <- NewSuccess(settled.msg(1))
+			in <- NewSuccess(settled.msg(2))
+			out := NewRetry(fn, RetryPolicy{Attempts: 2, Backoff: time.Second}, fc).Process(ctx, in)
+			for range tc.read {
+				rtNext(t, out)
+			}
+			fc.BlockUntilReady()
+			cancel()
+			rtClosed(t, out)
+			require.Equal(t, tc.want, settled.all())
+		})
+	}
+}
