@@ -51,7 +51,7 @@ func cbFn(calls *rtCalls, failing ...int) func(context.Context, int) (int, error
 		calls.add(v)
 		for _, f := range failing {
 			if f == v {
-				return v * 10, rtErrBoom
+				return v * 10, errRTBoom
 			}
 		}
 		return v, nil
@@ -68,11 +68,21 @@ func cbOut(t *testing.T, r Result[int]) string {
 	case errors.Is(r.Err(), ErrCircuitOpen):
 		require.Equal(t, 0, r.Error().Item)
 		return "open"
-	case errors.Is(r.Err(), rtErrBoom):
+	case errors.Is(r.Err(), errRTBoom):
 		return "failed"
 	}
 	t.Fatalf("unexpected output %s", describeResult(r))
 	return ""
+}
+
+// cbStep returns a step of a test: send v, and require the output to be
+// want (as cbOut renders it).
+func cbStep(t *testing.T, in chan<- Result[int], out <-chan Result[int]) func(v int, want string) {
+	return func(v int, want string) {
+		t.Helper()
+		in <- NewSuccess(v)
+		require.Equal(t, want, cbOut(t, ltNext(t, out)), "item %d", v)
+	}
 }
 
 // The whole cycle, to the tick: two failures in a row open the breaker;
@@ -87,11 +97,7 @@ func TestCircuitBreaker_Transitions(t *testing.T) {
 	in := make(chan Result[int])
 	out := NewCircuitBreaker(cbFn(calls, 1, 2, 6, 7, 8), BreakerPolicy{ConsecutiveFailures: 2, CoolOff: time.Second}, fc).
 		WithObserver(rec.observe).Process(t.Context(), in)
-	step := func(v int, want string) {
-		t.Helper()
-		in <- NewSuccess(v)
-		require.Equal(t, want, cbOut(t, rtNext(t, out)), "item %d", v)
-	}
+	step := cbStep(t, in, out)
 	step(1, "failed")
 	step(2, "failed") // opens at 0
 	step(3, "open")
@@ -145,11 +151,7 @@ func TestCircuitBreaker_CoolOffEndAppliedBeforeTheInput(t *testing.T) {
 	in := make(chan Result[int])
 	out := NewCircuitBreaker(cbFn(calls, 1, 4), BreakerPolicy{ConsecutiveFailures: 1, CoolOff: time.Second}, clk).
 		WithObserver(rec.observe).Process(t.Context(), in)
-	step := func(v int, want string) {
-		t.Helper()
-		in <- NewSuccess(v)
-		require.Equal(t, want, cbOut(t, rtNext(t, out)), "item %d", v)
-	}
+	step := cbStep(t, in, out)
 	step(1, "failed")
 	clk.SetTime(clk.Now().Add(time.Second - 1))
 	step(2, "open")
@@ -193,7 +195,7 @@ func TestCircuitBreaker_FailureRatio(t *testing.T) {
 			continue
 		}
 		in <- NewSuccess(v)
-		require.Equal(t, want, cbOut(t, rtNext(t, out)), "item %d", v)
+		require.Equal(t, want, cbOut(t, ltNext(t, out)), "item %d", v)
 	}
 	close(in)
 	rtClosed(t, out)
@@ -216,7 +218,7 @@ func TestCircuitBreaker_ClosingClearsTheCounts(t *testing.T) {
 		Process(t.Context(), in)
 	for _, v := range []int{1, 2, 3} {
 		in <- NewSuccess(v)
-		rtNext(t, out)
+		ltNext(t, out)
 	}
 	fc.Advance(time.Second)
 	// Trial 4 succeeds; 5 and 6 fail: two in a row and 2 of 3 calls, which
@@ -226,7 +228,7 @@ func TestCircuitBreaker_ClosingClearsTheCounts(t *testing.T) {
 		want string
 	}{{4, "ok"}, {5, "failed"}, {6, "failed"}, {7, "ok"}} {
 		in <- NewSuccess(c.v)
-		require.Equal(t, c.want, cbOut(t, rtNext(t, out)), "item %d", c.v)
+		require.Equal(t, c.want, cbOut(t, ltNext(t, out)), "item %d", c.v)
 	}
 	close(in)
 	rtClosed(t, out)
@@ -246,21 +248,21 @@ func TestCircuitBreaker_PanicsAndErrorItems(t *testing.T) {
 	in := make(chan Result[int])
 	out := NewCircuitBreaker(fn, BreakerPolicy{ConsecutiveFailures: 1, CoolOff: time.Second}, fc).Process(t.Context(), in)
 	in <- NewError(1, cause, "upstream")
-	r := rtNext(t, out)
+	r := ltNext(t, out)
 	require.ErrorIs(t, r.Err(), cause)
 	in <- NewSuccess(3)
-	require.Equal(t, 3, rtNext(t, out).Value(), "an error item opened the breaker")
+	require.Equal(t, 3, ltNext(t, out).Value(), "an error item opened the breaker")
 	in <- NewSuccess(2)
-	r = rtNext(t, out)
+	r = ltNext(t, out)
 	var pe *userPanicError
 	require.ErrorAs(t, r.Err(), &pe)
 	require.EqualError(t, pe, "fn panicked: no")
 	in <- NewError(4, cause, "upstream")
-	r = rtNext(t, out)
+	r = ltNext(t, out)
 	require.ErrorIs(t, r.Err(), cause)
 	require.NotErrorIs(t, r.Err(), ErrCircuitOpen)
 	in <- NewSuccess(5)
-	require.ErrorIs(t, rtNext(t, out).Err(), ErrCircuitOpen)
+	require.ErrorIs(t, ltNext(t, out).Err(), ErrCircuitOpen)
 	close(in)
 	rtClosed(t, out)
 }
@@ -275,8 +277,8 @@ func TestCircuitBreaker_RefusedResult(t *testing.T) {
 	close(in)
 	out := NewCircuitBreaker(cbFn(calls, 1), BreakerPolicy{ConsecutiveFailures: 1, CoolOff: time.Second}, fc).
 		WithName("db").Process(t.Context(), in)
-	rtNext(t, out)
-	r := rtNext(t, out)
+	ltNext(t, out)
+	r := ltNext(t, out)
 	require.ErrorIs(t, r.Err(), ErrCircuitOpen)
 	require.Equal(t, "db", r.Error().ProcessorName)
 	k, _ := r.GetMetadata("k")
@@ -296,7 +298,7 @@ func TestCircuitBreaker_CancelWhileOpen(t *testing.T) {
 	out := NewCircuitBreaker(cbFn(calls, 1), BreakerPolicy{ConsecutiveFailures: 1, CoolOff: time.Hour}, fc).
 		WithObserver(rec.observe).Process(ctx, in)
 	in <- NewSuccess(1)
-	rtNext(t, out)
+	ltNext(t, out)
 	fc.BlockUntilReady()
 	cancel()
 	rtClosed(t, out)
@@ -311,11 +313,11 @@ func TestCircuitBreaker_EachProcessCallItsOwn(t *testing.T) {
 	calls := newRTCalls(fc)
 	cb := NewCircuitBreaker(cbFn(calls, 1), BreakerPolicy{ConsecutiveFailures: 1, CoolOff: time.Hour}, fc)
 	out := cb.Process(t.Context(), rtFeed(1, 2))
-	require.Equal(t, "failed", cbOut(t, rtNext(t, out)))
-	require.Equal(t, "open", cbOut(t, rtNext(t, out)))
+	require.Equal(t, "failed", cbOut(t, ltNext(t, out)))
+	require.Equal(t, "open", cbOut(t, ltNext(t, out)))
 	rtClosed(t, out)
 	out = cb.Process(t.Context(), rtFeed(2))
-	require.Equal(t, "ok", cbOut(t, rtNext(t, out)))
+	require.Equal(t, "ok", cbOut(t, ltNext(t, out)))
 	rtClosed(t, out)
 }
 
@@ -327,7 +329,7 @@ func TestCircuitBreaker_RefusedItemSettledLost(t *testing.T) {
 	var settled rtSettled
 	fn := func(_ context.Context, m rtMsg) (rtMsg, error) {
 		if m.V == 1 {
-			return m, rtErrBoom
+			return m, errRTBoom
 		}
 		return m, nil
 	}
@@ -337,10 +339,10 @@ func TestCircuitBreaker_RefusedItemSettledLost(t *testing.T) {
 	}
 	close(in)
 	out := NewCircuitBreaker(fn, BreakerPolicy{ConsecutiveFailures: 1, CoolOff: time.Second}, fc).Process(t.Context(), in)
-	r := rtNext(t, out)
+	r := ltNext(t, out)
 	require.Equal(t, 1, r.Error().Item.V)
 	for range 2 {
-		require.ErrorIs(t, rtNext(t, out).Err(), ErrCircuitOpen)
+		require.ErrorIs(t, ltNext(t, out).Err(), ErrCircuitOpen)
 	}
 	rtClosed(t, out)
 	require.Equal(t, map[int]Outcome{2: Lost, 3: Lost}, settled.all())

@@ -36,10 +36,10 @@ const (
 	rsPanic
 )
 
-var rsErrPermanent = errors.New("permanent")
+var errRSPermanent = errors.New("permanent")
 
 // rsRetryable is the Retryable of the model policies that have one.
-func rsRetryable(err error) bool { return !errors.Is(err, rsErrPermanent) }
+func rsRetryable(err error) bool { return !errors.Is(err, errRSPermanent) }
 
 // rsScript says what fn does on each call for each item: sc[v][k-1] is call
 // k's outcome for item v; calls beyond the script succeed.
@@ -90,7 +90,7 @@ func rsFn(sc rsScript) func(context.Context, int) (int, error) {
 		case rsTransient:
 			return v, fmt.Errorf("transient %d/%d", v, calls[v])
 		case rsPermanent:
-			return v, fmt.Errorf("%w %d/%d", rsErrPermanent, v, calls[v])
+			return v, fmt.Errorf("%w %d/%d", errRSPermanent, v, calls[v])
 		default:
 			panic(fmt.Sprintf("rs panic %d", v))
 		}
@@ -209,23 +209,8 @@ func rsRun(t *testing.T, mode teClockMode, steps []teStep, sc rsScript, c rsCase
 		in := make(chan Result[int])
 		out := c.process(ctx, clk, obs, rsFn(sc), NewBuffer[int](rsBuffer).Process(ctx, in))
 
-		// The collector uses the loop machinery, so that settling in the
-		// plain style waits until it has stamped what it took.
-		collectorCtx, stopCollector := context.WithCancel(context.Background())
+		done, stopCollector := edgeCollectLoop(out, func(r Result[int]) { outs = append(outs, rsObserve(r, clk.Since(start))) })
 		defer stopCollector()
-		lp := newLoop(collectorCtx, "test", nil, out)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			defer lp.exit()
-			for {
-				r, ok, _, stop := receive(lp, nil, out)
-				if stop || !ok {
-					return
-				}
-				outs = append(outs, rsObserve(r, clk.Since(start)))
-			}
-		}()
 		var now time.Duration
 		for _, s := range steps {
 			switch s.Kind {

@@ -52,26 +52,13 @@ func rtFailing(calls *rtCalls, failures map[int]int) func(context.Context, int) 
 		calls.add(v)
 		n[v]++
 		if n[v] <= failures[v] {
-			return v * 10, rtErrBoom
+			return v * 10, errRTBoom
 		}
 		return v, nil
 	}
 }
 
-var rtErrBoom = errors.New("boom")
-
-// rtNext receives the next output, failing after teSafety of real time.
-func rtNext[T any](t *testing.T, out <-chan Result[T]) Result[T] {
-	t.Helper()
-	select {
-	case r, ok := <-out:
-		require.True(t, ok, "the output closed")
-		return r
-	case <-time.After(teSafety):
-		t.Fatalf("no output within %v", teSafety)
-		panic("unreachable")
-	}
-}
+var errRTBoom = errors.New("boom")
 
 // rtClosed waits for the output to close with nothing more on it.
 func rtClosed[T any](t *testing.T, out <-chan Result[T]) {
@@ -170,7 +157,7 @@ func TestRetry_AttemptsAtExactBackoffInstants(t *testing.T) {
 		require.Equal(t, want, calls.all(), "at the instant")
 	}
 	require.Equal(t, []string{"1@0s", "1@100ms", "1@300ms", "1@600ms", "1@900ms"}, calls.all())
-	r := rtNext(t, out)
+	r := ltNext(t, out)
 	require.Equal(t, 1, r.Value())
 	require.Equal(t, 5, rtRetryCount(r))
 	close(in)
@@ -234,9 +221,9 @@ func TestRetry_OutOfAttempts(t *testing.T) {
 	out := NewRetry(rtFailing(calls, map[int]int{7: 99}), RetryPolicy{Attempts: 3, Backoff: 10 * time.Millisecond}, fc).
 		WithName("fetch").Process(t.Context(), in)
 	fc.Advance(20 * time.Millisecond)
-	r := rtNext(t, out)
+	r := ltNext(t, out)
 	require.True(t, r.IsError())
-	require.ErrorIs(t, r.Err(), rtErrBoom)
+	require.ErrorIs(t, r.Err(), errRTBoom)
 	require.Equal(t, 70, r.Error().Item)
 	require.Equal(t, "fetch", r.Error().ProcessorName)
 	require.Equal(t, 3, rtRetryCount(r))
@@ -260,7 +247,7 @@ func TestRetry_NotRetried(t *testing.T) {
 		case v == 3:
 			panic("no")
 		case n[v] == 1:
-			return 0, rtErrBoom
+			return 0, errRTBoom
 		}
 		return v, nil
 	}
@@ -268,14 +255,14 @@ func TestRetry_NotRetried(t *testing.T) {
 	out := NewRetry(fn, RetryPolicy{Attempts: 5, Backoff: time.Second, Retryable: func(err error) bool { return !errors.Is(err, errPermanent) }}, fc).
 		WithObserver(rec.observe).Process(t.Context(), rtFeed(1, 2, 3))
 	fc.Advance(time.Second)
-	r := rtNext(t, out)
+	r := ltNext(t, out)
 	require.ErrorIs(t, r.Err(), errPermanent)
 	require.Equal(t, -1, r.Error().Item)
 	require.Equal(t, 2, rtRetryCount(r))
-	r = rtNext(t, out)
+	r = ltNext(t, out)
 	require.ErrorIs(t, r.Err(), errPermanent)
 	require.Equal(t, 1, rtRetryCount(r))
-	r = rtNext(t, out)
+	r = ltNext(t, out)
 	var pe *userPanicError
 	require.ErrorAs(t, r.Err(), &pe)
 	require.EqualError(t, pe, "fn panicked: no")
@@ -306,12 +293,12 @@ func TestRetry_OrderAndBackPressure(t *testing.T) {
 	require.Equal(t, []string{"1@0s"}, calls.all())
 	require.Len(t, in, 1, "item 2 was taken while item 1 waited")
 	fc.Advance(5 * time.Millisecond)
-	require.Equal(t, 1, rtNext(t, out).Value())
+	require.Equal(t, 1, ltNext(t, out).Value())
 	in <- NewSuccess(3)
 	close(in)
 	fc.Advance(20 * time.Millisecond)
-	require.Equal(t, 2, rtNext(t, out).Value())
-	require.Equal(t, 3, rtNext(t, out).Value())
+	require.Equal(t, 2, ltNext(t, out).Value())
+	require.Equal(t, 3, ltNext(t, out).Value())
 	rtClosed(t, out)
 	require.Equal(t, []string{"1@0s", "1@10ms", "2@10ms", "2@20ms", "2@30ms", "3@30ms"}, calls.all())
 }
@@ -365,7 +352,7 @@ func TestRetry_CloseWaitsForTheAttempts(t *testing.T) {
 	fc.Advance(99 * time.Millisecond)
 	rtNothing(t, out)
 	fc.Advance(time.Millisecond)
-	require.Equal(t, 1, rtNext(t, out).Value())
+	require.Equal(t, 1, ltNext(t, out).Value())
 	rtClosed(t, out)
 }
 
@@ -374,7 +361,7 @@ func TestRetry_ZeroBackoffRetriesAtOnce(t *testing.T) {
 	fc := NewFakeClock()
 	calls := newRTCalls(fc)
 	out := NewRetry(rtFailing(calls, map[int]int{1: 2}), RetryPolicy{Attempts: 3}, fc).Process(t.Context(), rtFeed(1))
-	r := rtNext(t, out)
+	r := ltNext(t, out)
 	require.Equal(t, 1, r.Value())
 	require.Equal(t, 3, rtRetryCount(r))
 	require.Equal(t, []string{"1@0s", "1@0s", "1@0s"}, calls.all())
@@ -407,11 +394,11 @@ func TestRetry_JitterFromTheSourceGiven(t *testing.T) {
 	require.Equal(t, []string{"1@0s", "1@75ms"}, calls.all())
 	fc.Advance(1)
 	require.Equal(t, []string{"1@0s", "1@75ms", "1@225ms"}, calls.all())
-	require.Equal(t, 1, rtNext(t, out).Value())
+	require.Equal(t, 1, ltNext(t, out).Value())
 	rtClosed(t, out)
 	out = rt.Process(t.Context(), rtFeed(2))
 	fc.Advance(75 * time.Millisecond)
-	require.Equal(t, 2, rtNext(t, out).Value())
+	require.Equal(t, 2, ltNext(t, out).Value())
 	rtClosed(t, out)
 	require.Equal(t, 2, sources)
 }
@@ -424,7 +411,7 @@ func TestRetry_JitterSeeded(t *testing.T) {
 		for range 4 {
 			fc.Advance(time.Second)
 		}
-		rtNext(t, out)
+		ltNext(t, out)
 		rtClosed(t, out)
 		return calls.all()
 	}
@@ -454,7 +441,7 @@ func TestRetry_ErrorItemsPassThrough(t *testing.T) {
 	in <- NewError(4, cause, "upstream")
 	close(in)
 	out := NewRetry(rtFailing(calls, nil), RetryPolicy{Attempts: 3, Backoff: time.Second}, fc).Process(t.Context(), in)
-	r := rtNext(t, out)
+	r := ltNext(t, out)
 	require.ErrorIs(t, r.Err(), cause)
 	var inner *StreamError[int]
 	require.ErrorAs(t, r.Error().Err, &inner)
@@ -475,12 +462,12 @@ func TestRetry_Metadata(t *testing.T) {
 	in <- NewSuccess(2).WithMetadata("k", 2)
 	close(in)
 	out := NewRetry(rtFailing(calls, map[int]int{2: 1}), RetryPolicy{Attempts: 2}, fc).Process(t.Context(), in)
-	r := rtNext(t, out)
+	r := ltNext(t, out)
 	require.Equal(t, 1, r.Value())
 	require.Nil(t, rtRetryCount(r))
 	k, _ := r.GetMetadata("k")
 	require.Equal(t, 1, k)
-	r = rtNext(t, out)
+	r = ltNext(t, out)
 	require.Equal(t, 2, rtRetryCount(r))
 	k, _ = r.GetMetadata("k")
 	require.Equal(t, 2, k)
@@ -493,7 +480,7 @@ func TestRetry_FnGetsTheProcessCtx(t *testing.T) {
 	ctx := context.WithValue(t.Context(), key{}, "mine")
 	fn := func(ctx context.Context, v int) (string, error) { return ctx.Value(key{}).(string), nil }
 	out := NewRetry(fn, RetryPolicy{Attempts: 1}, NewFakeClock()).Process(ctx, rtFeed(1))
-	require.Equal(t, "mine", rtNext(t, out).Value())
+	require.Equal(t, "mine", ltNext(t, out).Value())
 	rtClosed(t, out)
 }
 
@@ -567,7 +554,7 @@ func TestRetry_CancelSettlesWhatItHoldsLost(t *testing.T) {
 			fn := func(_ context.Context, m rtMsg) (rtMsg, error) {
 				n[m.V]++
 				if m.V == 2 && n[m.V] == 1 {
-					return m, rtErrBoom
+					return m, errRTBoom
 				}
 				return m, nil
 			}
@@ -577,7 +564,7 @@ func TestRetry_CancelSettlesWhatItHoldsLost(t *testing.T) {
 			in <- NewSuccess(settled.msg(2))
 			out := NewRetry(fn, RetryPolicy{Attempts: 2, Backoff: time.Second}, fc).Process(ctx, in)
 			for range tc.read {
-				rtNext(t, out)
+				ltNext(t, out)
 			}
 			fc.BlockUntilReady()
 			cancel()
