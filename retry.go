@@ -181,8 +181,9 @@ func (rt *Retry[In, Out]) WithObserver(fn func(Event)) *Retry[In, Out] {
 // Acknowledgements (see [Settler]): as with Mapper, the Out that fn
 // returns, with a value or with an error, carries the input's
 // acknowledgement only if fn puts it there; fn should do so for every
-// attempt, since the last one's value is what goes out. An item still held,
-// waiting for its next attempt, when ctx ends is settled Lost.
+// attempt, since the last one's value is what goes out. When ctx ends, the
+// item waiting for its next attempt and the Result being sent, if any, are
+// settled Lost.
 //
 // When in is closed, the output is closed after the last item's Result:
 // an item waiting for an attempt when in closes still gets its attempts.
