@@ -196,9 +196,11 @@ func (rt *Retry[In, Out]) Process(ctx context.Context, in <-chan Result[In]) <-c
 	out := make(chan Result[Out])
 	s := &retryLoop[In, Out]{ctx: ctx, out: out, fn: rt.fn, name: rt.name, policy: rt.policy}
 	if s.policy.Jitter != 0 {
-		src := rand.Source(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+		var src rand.Source
 		if rt.newSource != nil {
 			src = rt.newSource()
+		} else {
+			src = rand.NewPCG(rand.Uint64(), rand.Uint64())
 		}
 		s.jitter = rand.New(src)
 	}
