@@ -119,7 +119,8 @@ func (cb *CircuitBreaker[In, Out]) Name() string { return cb.name }
 // EventTimerArm when it opens, and then exactly one EventTimerFire (the
 // cool-off ended with no input first) or EventTimerStop (an input at or
 // after its end applied it first, or the call ended); EventCancel when ctx
-// ends, with Count the Result being sent, which is lost; and EventClose
+// ends, with Count the Result being sent or the item just taken, which is
+// lost; and EventClose
 // last, after every timer is done, just before the output is closed. Error
 // results pass through unreported.
 func (cb *CircuitBreaker[In, Out]) WithObserver(fn func(Event)) *CircuitBreaker[In, Out] {
@@ -144,8 +145,9 @@ func (cb *CircuitBreaker[In, Out]) WithObserver(fn func(Event)) *CircuitBreaker[
 //
 // When in is closed, the output is closed after the last item. When ctx is
 // cancelled, the output is closed promptly, even while in is idle or nobody
-// reads the output; the Result being sent, if any, is dropped, and no item
-// taken from in after cancellation reaches fn.
+// reads the output; the Result being sent, if any, is dropped and settled
+// Lost, and an item taken from in after cancellation is settled Lost and
+// never reaches fn.
 func (cb *CircuitBreaker[In, Out]) Process(ctx context.Context, in <-chan Result[In]) <-chan Result[Out] {
 	out := make(chan Result[Out])
 	s := &breakerLoop[In, Out]{ctx: ctx, out: out, fn: cb.fn, name: cb.name, policy: cb.policy}
