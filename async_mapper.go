@@ -164,7 +164,7 @@ type asyncMapping[In, Out any] struct {
 	// reorder window: slot i is the item with place emitted+i, ready once
 	// its result is back. In unordered mode it is a queue of ready results,
 	// in completion order.
-	pending  slotQueue[Out]
+	pending  ringQueue[pendingSlot[Out]]
 	inFlight int    // items with a worker
 	taken    uint64 // items taken from in
 	inOpen   bool
@@ -322,45 +322,46 @@ type pendingSlot[Out any] struct {
 	ready bool
 }
 
-// slotQueue is a FIFO of slots in a ring that grows by doubling, so that it
-// takes only the room the stream needs and, once grown, allocates nothing.
-type slotQueue[Out any] struct {
-	buf  []pendingSlot[Out]
+// ringQueue is a FIFO in a ring that grows by doubling, so that it takes
+// only the room the stream needs and, once grown, allocates nothing.
+type ringQueue[E any] struct {
+	buf  []E
 	head int
 	n    int
 }
 
-func (q *slotQueue[Out]) len() int { return q.n }
+func (q *ringQueue[E]) len() int { return q.n }
 
-// front returns the first slot, or nil when the queue is empty.
-func (q *slotQueue[Out]) front() *pendingSlot[Out] {
+// front returns the first element, or nil when the queue is empty.
+func (q *ringQueue[E]) front() *E {
 	if q.n == 0 {
 		return nil
 	}
 	return &q.buf[q.head]
 }
 
-// at returns slot i, counted from the front; i must be below len.
-func (q *slotQueue[Out]) at(i int) *pendingSlot[Out] {
+// at returns element i, counted from the front; i must be below len.
+func (q *ringQueue[E]) at(i int) *E {
 	return &q.buf[(q.head+i)%len(q.buf)]
 }
 
-func (q *slotQueue[Out]) push(s pendingSlot[Out]) {
+func (q *ringQueue[E]) push(e E) {
 	if q.n == len(q.buf) {
-		grown := make([]pendingSlot[Out], max(2*len(q.buf), 4))
+		grown := make([]E, max(2*len(q.buf), 4))
 		for i := range q.n {
 			grown[i] = *q.at(i)
 		}
 		q.buf, q.head = grown, 0
 	}
-	q.buf[(q.head+q.n)%len(q.buf)] = s
+	q.buf[(q.head+q.n)%len(q.buf)] = e
 	q.n++
 }
 
-// pop drops the first slot, clearing it so that its result can be
-// collected.
-func (q *slotQueue[Out]) pop() {
-	q.buf[q.head] = pendingSlot[Out]{}
+// pop drops the first element, clearing it so that what it references can
+// be collected.
+func (q *ringQueue[E]) pop() {
+	var zero E
+	q.buf[q.head] = zero
 	q.head = (q.head + 1) % len(q.buf)
 	q.n--
 }

@@ -1568,6 +1568,86 @@ func BenchmarkKeyedMemory(b *testing.B) {
 }
 
 // ---------------------------------------------------------------------------
+// Flow control: RateLimiter, Dedupe and the overflow buffers against the
+// floors, as cases of one benchmark so that each run gives its own ratios.
+// BENCHMARKS.md's "Flow control" section has the figures and the budgets.
+
+// flowTickClock is RealClock whose readings are ticks instead: every Since
+// is one nanosecond after the one before, whatever the real time, so that
+// a Dedupe's TTL counts items. It is only for reading: its timers are
+// RealClock's.
+type flowTickClock struct {
+	Clock
+	ticks atomic.Int64
+}
+
+func (c *flowTickClock) Now() time.Time { return time.Unix(0, c.ticks.Load()) }
+
+func (c *flowTickClock) Since(t time.Time) time.Duration {
+	return time.Unix(0, c.ticks.Add(1)).Sub(t)
+}
+
+func BenchmarkFlow(b *testing.B) {
+	passedAll := func(b *testing.B, p pumped) {
+		b.Helper()
+		if p.outputs != b.N {
+			b.Fatalf("passed %d of %d", p.outputs, b.N)
+		}
+		paNoAllocs(b, p)
+	}
+	// The first keyedBenchKeys keys each allocate their entry, once: the
+	// warm-up, not the steady state.
+	warm := func(p pumped) pumped {
+		p.mallocs -= min(p.mallocs, keyedBenchKeys)
+		return p
+	}
+	b.Run("floor-forward", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) { ppPump(b, buf, floorForward) })
+	})
+	b.Run("floor-receive", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) { ppPump(b, buf, floorReceive) })
+	})
+	// Under its rate: a billion tokens a second, so every item finds one.
+	for _, drop := range []bool{false, true} {
+		b.Run(fmt.Sprintf("ratelimit-under/drop=%v", drop), func(b *testing.B) {
+			rl := NewRateLimiter[int](1e9, 1000, RealClock).WithDrop(drop)
+			eachInBuf(b, func(b *testing.B, buf int) { passedAll(b, ppPump(b, buf, rl.Process)) })
+		})
+	}
+	b.Run("keyed-ratelimit-under/keys=10000", func(b *testing.B) {
+		rl := NewKeyedRateLimiter(1e9, 1000, func(v int) int { return v % keyedBenchKeys }, RealClock).WithDrop(true)
+		eachInBuf(b, func(b *testing.B, buf int) { passedAll(b, warm(ppPump(b, buf, rl.Process))) })
+	})
+	// Every item a new key, with a TTL of 10,000 items: in the steady
+	// state 10,000 keys are live, and each item frees one and adds one.
+	b.Run("dedupe-fresh/keys=10000", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) {
+			dd := NewDedupe(func(v int) int { return v }, keyedBenchKeys, &flowTickClock{Clock: RealClock})
+			passedAll(b, warm(ppPump(b, buf, dd.Process)))
+		})
+	})
+	// 10,000 keys, each seen again and again within the TTL: every item
+	// after the first 10,000 is a duplicate, against the receive floor.
+	b.Run("dedupe-duplicates/keys=10000", func(b *testing.B) {
+		dd := NewDedupe(func(v int) int { return v % keyedBenchKeys }, time.Hour, RealClock)
+		eachInBuf(b, func(b *testing.B, buf int) {
+			p := ppPump(b, buf, dd.Process)
+			if p.outputs != min(b.N, keyedBenchKeys) {
+				b.Fatalf("passed %d, want %d", p.outputs, min(b.N, keyedBenchKeys))
+			}
+			paNoAllocs(b, warm(p))
+		})
+	})
+	// A consumer as fast as the producer: nothing is dropped.
+	b.Run("dropping-buffer/size=128", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) { ppPump(b, buf, NewDroppingBuffer[int](128).Process) })
+	})
+	b.Run("sliding-buffer/size=128", func(b *testing.B) {
+		eachInBuf(b, func(b *testing.B, buf int) { ppPump(b, buf, NewSlidingBuffer[int](128).Process) })
+	})
+}
+
+// ---------------------------------------------------------------------------
 // Sources, and FlatMap against Mapper. BENCHMARKS.md's "Sources and
 // FlatMap" section has the figures and the budgets.
 

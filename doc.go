@@ -19,6 +19,15 @@
 //     the period.
 //   - [Batcher]: items are grouped into slices, emitted at MaxSize items or
 //     MaxLatency after a batch's first item, whichever comes first.
+//   - Flow control: [RateLimiter] (a token bucket with x/time/rate's
+//     arithmetic, waiting or dropping; [KeyedRateLimiter] per key),
+//     [Dedupe] (drops a key seen within a TTL), and [DroppingBuffer] and
+//     [SlidingBuffer], which never block their producer and drop the
+//     newest or the oldest when full.
+//   - Resilience: [Retry] (calls a function again after a backoff on the
+//     clock, up to a number of attempts) and [CircuitBreaker] (stops
+//     calling a failing function for a cool-off, then lets one trial
+//     through).
 //   - Windows: [TumblingWindow], [SlidingWindow] and [SessionWindow] emit
 //     each window's items, with metadata that [GetWindowMetadata] reads,
 //     exactly at its end; [WindowCollector] gathers them per window.
@@ -63,6 +72,9 @@
 //	Switch                          with no route, or whose route was      Discarded
 //	                                removed while it waited
 //	WindowCollector                 without window metadata                Discarded
+//	RateLimiter, KeyedRateLimiter   with no token, in drop mode            Discarded
+//	Dedupe                          a duplicate within the TTL             Discarded
+//	DroppingBuffer, SlidingBuffer   dropped by a full buffer               Discarded
 //	FanOut                          copied to n outputs (none: discarded)  Copied(n-1)
 //	SlidingWindow                   in k windows                           Copied(k-1)
 //	DeadLetterQueue                 dropped by WithTimeout                 Lost

@@ -145,6 +145,145 @@ func ExampleKeyedThrottle() {
 	// page: disk-full
 }
 
+func ExampleRateLimiter() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	start := clock.Now()
+	in := make(chan streamz.Result[string])
+	// 10 a second, in bursts of 2: wait mode holds a request until its
+	// token accrues, and takes no more input meanwhile.
+	out := streamz.NewRateLimiter[string](10, 2, clock).Process(ctx, in)
+
+	go func() {
+		for _, req := range []string{"r1", "r2", "r3", "r4"} {
+			in <- streamz.NewSuccess(req)
+		}
+		close(in)
+	}()
+	for i := 0; ; i++ {
+		r, ok := <-out
+		if !ok {
+			break
+		}
+		fmt.Println(r.Value(), "at", clock.Since(start))
+		if i >= 1 {
+			clock.Advance(100 * time.Millisecond)
+		}
+	}
+	// Output:
+	// r1 at 0s
+	// r2 at 0s
+	// r3 at 100ms
+	// r4 at 200ms
+}
+
+func ExampleRateLimiter_drop() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	in := make(chan streamz.Result[string])
+	out := streamz.NewRateLimiter[string](1, 1, clock).WithDrop(true).Process(ctx, in)
+
+	go func() {
+		in <- streamz.NewSuccess("a")
+		in <- streamz.NewSuccess("b") // no token: dropped
+		clock.Advance(time.Second)
+		in <- streamz.NewSuccess("c")
+		close(in)
+	}()
+	for r := range out {
+		fmt.Println(r.Value())
+	}
+	// Output:
+	// a
+	// c
+}
+
+func ExampleKeyedRateLimiter() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	type request struct{ client, path string }
+	in := make(chan streamz.Result[request])
+	byClient := func(r request) string { return r.client }
+	out := streamz.NewKeyedRateLimiter(1, 1, byClient, clock).WithDrop(true).Process(ctx, in)
+
+	go func() {
+		in <- streamz.NewSuccess(request{"alice", "/a"})
+		in <- streamz.NewSuccess(request{"alice", "/b"}) // alice has no token left
+		in <- streamz.NewSuccess(request{"bob", "/a"})   // bob has his own
+		close(in)
+	}()
+	for r := range out {
+		fmt.Println(r.Value().client, r.Value().path)
+	}
+	// Output:
+	// alice /a
+	// bob /a
+}
+
+func ExampleDedupe() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	type delivery struct{ id, body string }
+	in := make(chan streamz.Result[delivery])
+	byID := func(d delivery) string { return d.id }
+	out := streamz.NewDedupe(byID, time.Minute, clock).Process(ctx, in)
+
+	go func() {
+		in <- streamz.NewSuccess(delivery{"m1", "first"})
+		in <- streamz.NewSuccess(delivery{"m1", "redelivered"}) // within the TTL: dropped
+		in <- streamz.NewSuccess(delivery{"m2", "second"})
+		clock.Advance(time.Minute) // m1's TTL, from its first sighting, ends
+		in <- streamz.NewSuccess(delivery{"m1", "again"})
+		close(in)
+	}()
+	for r := range out {
+		fmt.Println(r.Value().id, r.Value().body)
+	}
+	// Output:
+	// m1 first
+	// m2 second
+	// m1 again
+}
+
+func ExampleDroppingBuffer() {
+	ctx := context.Background()
+	in := make(chan streamz.Result[int])
+	out := streamz.NewDroppingBuffer[int](3).Process(ctx, in)
+
+	// Nobody reads while 5 items arrive: the producer is never blocked,
+	// and the buffer keeps the first 3.
+	for v := range 5 {
+		in <- streamz.NewSuccess(v)
+	}
+	close(in)
+	for r := range out {
+		fmt.Println(r.Value())
+	}
+	// Output:
+	// 0
+	// 1
+	// 2
+}
+
+func ExampleSlidingBuffer() {
+	ctx := context.Background()
+	in := make(chan streamz.Result[int])
+	out := streamz.NewSlidingBuffer[int](3).Process(ctx, in)
+
+	// The same 5 items: the buffer keeps the latest 3.
+	for v := range 5 {
+		in <- streamz.NewSuccess(v)
+	}
+	close(in)
+	for r := range out {
+		fmt.Println(r.Value())
+	}
+	// Output:
+	// 2
+	// 3
+	// 4
+}
+
 func ExampleKeyedBatcher() {
 	ctx := context.Background()
 	clock := streamz.NewFakeClock()

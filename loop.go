@@ -290,6 +290,62 @@ func sendKeeping[T any](lp *loop, out chan<- T, r T) bool {
 	}
 }
 
+// exchange is receive and send at once, for a loop that keeps taking input
+// while it offers an output (a buffer that never blocks its producer): it
+// waits until an input is taken from in, head is delivered on out (a nil
+// out offers nothing), or done, and reports which. It tries the send
+// first, so that a buffer that is behind makes room before it takes more;
+// once it blocks, whichever is ready first wins. As in send, once ctx has
+// ended head is never delivered; as in receive, an input it returns has
+// been handed over for good.
+func exchange[T, O any](lp *loop, in <-chan T, out chan<- O, head O) (r T, ok, sent, stop bool) {
+	select {
+	case <-lp.done:
+		return r, false, false, true
+	default:
+	}
+	select {
+	case out <- head:
+		lp.delivered = true
+		return r, false, true, false
+	default:
+	}
+	select {
+	case r, ok = <-in:
+		lp.worked = true
+		return r, ok, false, false
+	default:
+	}
+	for {
+		if lp.owed != nil {
+			select {
+			case <-lp.done:
+				return r, false, false, true
+			case out <- head:
+				lp.delivered = true
+				return r, false, true, false
+			case r, ok = <-in:
+				lp.worked = true
+				return r, ok, false, false
+			default:
+				lp.answer(recvChan(in), sendChan(out))
+			}
+		}
+		select {
+		case <-lp.done:
+			return r, false, false, true
+		case out <- head:
+			lp.delivered = true
+			return r, false, true, false
+		case r, ok = <-in:
+			lp.worked = true
+			return r, ok, false, false
+		case reply := <-lp.requests:
+			lp.owe(reply)
+		}
+	}
+}
+
 // ended reports, without blocking, whether the loop's ctx has ended. A loop
 // must call it after taking an item and before handing that item to user
 // code: ctx may end between receive's look at done and the take, or select

@@ -146,6 +146,25 @@ const (
 	ReasonClose = "close"
 )
 
+// Reasons of the flow-control processors (RateLimiter, Dedupe and the
+// dropping and sliding buffers).
+const (
+	// ReasonToken: a RateLimiter's item had its token, at once or once
+	// the token accrued.
+	ReasonToken = "token"
+	// ReasonRateLimit: a RateLimiter in drop mode found no token.
+	ReasonRateLimit = "rate-limit"
+	// ReasonFirst: Dedupe's item was the first of its key within the TTL.
+	ReasonFirst = "first"
+	// ReasonDuplicate: Dedupe's item had a key seen within the TTL.
+	ReasonDuplicate = "duplicate"
+	// ReasonBuffered: a buffer's item reached the consumer.
+	ReasonBuffered = "buffered"
+	// ReasonOverflow: a full buffer dropped an item, the newest
+	// (DroppingBuffer) or the oldest (SlidingBuffer).
+	ReasonOverflow = "overflow"
+)
+
 // Reasons of EventDrop.
 const (
 	// ReasonCooldown: Throttle's cooldown had not ended.

@@ -283,18 +283,20 @@ type clockLoop struct {
 	// sets one (a Retry, a closed CircuitBreaker): the loop then reads no
 	// clock for an input or the close, and now is noReading there.
 	untimed bool
-	// paused is set by a processor that takes no input for now, such as a
-	// Retry waiting to try an item again: the loop then waits only for the
-	// timer and ctx, and holds its producer back. A processor that sets it
-	// has no deadline for an input to meet, so it may also be untimed, and
-	// read the clock itself when it sets a deadline.
-	paused bool
 	// lost is how many items deliver was sending when ctx ended.
 	lost int
 	// settling is set when the processor's items may be Settlers: what it
 	// drops on purpose it settles as Discarded, and what a cancel loses
 	// runClocked settles as Lost (see Settler).
 	settling bool
+	// paused is set while the processor takes no input: a RateLimiter in
+	// wait mode holding an item until its token accrues, or a Retry
+	// waiting to try an item again, which is their back-pressure on the
+	// producer. The loop then waits for the timer and ctx alone, and sees
+	// neither an input nor the close of in. No input can meet a deadline
+	// set while paused, so a processor that sets deadlines only then may
+	// be untimed, and read the clock itself when it sets one (Retry).
+	paused bool
 }
 
 // driver returns c; embedding clockLoop gives a processor's state this
@@ -363,8 +365,8 @@ func emitItem[T any](c *clockLoop, out chan<- Result[T], r Result[T], reason str
 // has still been reached, which an input may already have applied or moved
 // later. While the processor is paused, nothing is taken from in, and its
 // close is seen only once the pause ends. When in closes, what is due goes
-// out for its deadline and the rest for the close; when ctx ends, the cancel is reported with what it
-// loses, and nothing more is sent. Either way the timer is disarmed before
+// out for its deadline and the rest for the close; when ctx ends, the
+// cancel is reported with what it loses, and nothing more is sent. Either way the timer is disarmed before
 // EventClose, which is the last event.
 func runClocked[T, O any](c *clockLoop, p clocked[T], in <-chan Result[T], out chan<- O) {
 	defer c.lp.exit()

@@ -668,6 +668,13 @@ type teModelCase[O any] struct {
 	process func(ctx context.Context, clk Clock, in <-chan Result[int]) <-chan Result[O]
 	observe func(Result[O]) teOut
 	model   func(steps []teStep) []teOut
+	// playable, if set, turns a drawn schedule into one whose sends never
+	// block on the processor (a RateLimiter in wait mode pauses its input),
+	// and due, if set, is what teRunPlain asks instead of model: the
+	// outputs due by the end of a schedule, plus one for the error it
+	// appends.
+	playable func(steps []teStep) []teStep
+	due      func(steps []teStep) []teOut
 }
 
 // teModelSchedules is how many random schedules each model test plays,
@@ -683,11 +690,18 @@ func teCheckModel[O any](t *testing.T, cases []teModelCase[O]) {
 		c := cases[i%len(cases)]
 		rng := rand.New(rand.NewPCG(base, uint64(i)))
 		steps := teGenSchedule(rng, c.period)
+		if c.playable != nil {
+			steps = c.playable(steps)
+		}
+		due := c.model
+		if c.due != nil {
+			due = c.due
+		}
 		want := c.model(steps)
 		for _, mode := range teClockModes {
 			var got []teOut
 			if mode == tePlain {
-				got = teRunPlain(t, steps, c.process, c.observe, c.model)
+				got = teRunPlain(t, steps, c.process, c.observe, due)
 			} else {
 				got = teRun(t, mode, steps, c.process, c.observe)
 			}

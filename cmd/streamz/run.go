@@ -72,6 +72,17 @@ Commands:
       no lines writes nothing.
       example: tail -f access.log | streamz count 10s
 
+  ratelimit [-burst N] [-drop] RATE
+      Pass at most RATE lines a second, in bursts of up to N: a line that
+      finds no token waits for one, and holds up the input while it does;
+      with -drop, it is dropped instead.
+      example: cat urls.txt | streamz ratelimit -burst 5 10
+
+  dedupe [-ttl DURATION]
+      Drop every line equal to one that passed within DURATION (default
+      1m) before it, counted from the line that passed.
+      example: tail -f events.log | streamz dedupe -ttl 1m
+
   migrate [-l] [-w] PATH ...
       Rewrite Go files from github.com/zoobzio/clockz's clock to streamz's
       own, as gofmt rewrites: print a diff, or with -l list the files that
@@ -132,6 +143,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runBatch(ctx, args, stdin, stdout, stderr, clock, verbose)
 	case "count":
 		return runCount(ctx, args, stdin, stdout, stderr, clock, verbose)
+	case "ratelimit":
+		return runRatelimit(ctx, args, stdin, stdout, stderr, clock, verbose)
+	case "dedupe":
+		return runDedupe(ctx, args, stdin, stdout, stderr, clock, verbose)
 	case "migrate":
 		return runMigrate(args, stdout, stderr)
 	}
@@ -286,8 +301,10 @@ var commands = map[string]command{
 		about:    "Groups lines into batches and writes each batch as one line: its lines\njoined by -sep, or a JSON array of strings with -json. A batch is written\nwhen it holds -size lines, or -latency after its first line arrived,\nwhichever comes first. At the end of input, or on SIGINT or SIGTERM, the\npartial batch is written at once.",
 		example:  "tail -f app.log | streamz batch -size 500 -latency 2s",
 	},
-	"count":   countCommand,
-	"migrate": migrateCommand,
+	"count":     countCommand,
+	"ratelimit": ratelimitCommand,
+	"dedupe":    dedupeCommand,
+	"migrate":   migrateCommand,
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, clock streamz.Clock, verbose bool) int {
@@ -318,23 +335,13 @@ func (c command) parseDuration(fs *flag.FlagSet, args []string, positive bool, s
 	}
 	// The flag package would take a negative DURATION, such as -1s, for an
 	// undefined flag.
-	if d, ok := negativeDuration(fs, args); ok {
+	if arg, ok := negativeArg(fs, args, isNegativeDuration); ok {
+		d, _ := time.ParseDuration(arg)
 		return 0, false, c.fail(stderr, fmt.Sprintf("bad DURATION %v: %s", d, rule))
 	}
-	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
+	arg, ok, status := c.parseOne(fs, args, "DURATION", stdout, stderr)
+	if !ok {
 		return 0, false, status
-	}
-	if fs.NArg() == 0 {
-		return 0, false, c.fail(stderr, "missing DURATION")
-	}
-	arg := fs.Arg(0)
-	// The flag package stops at the first argument that is not a flag;
-	// parse what follows DURATION too, so that flags may come after it.
-	if ok, status := c.parse(fs, fs.Args()[1:], stdout, stderr); !ok {
-		return 0, false, status
-	}
-	if fs.NArg() > 0 {
-		return 0, false, c.fail(stderr, fmt.Sprintf("unexpected argument %q after DURATION", fs.Arg(0)))
 	}
 	d, err := time.ParseDuration(arg)
 	if err != nil {
@@ -344,6 +351,28 @@ func (c command) parseDuration(fs *flag.FlagSet, args []string, positive bool, s
 		return 0, false, c.fail(stderr, fmt.Sprintf("bad DURATION %v: %s", d, rule))
 	}
 	return d, true, 0
+}
+
+// parseOne parses args with fs: one argument, called what in errors, with
+// flags before or after it. On a usage error, or -h, it returns ok false
+// with the exit status.
+func (c command) parseOne(fs *flag.FlagSet, args []string, what string, stdout, stderr io.Writer) (arg string, ok bool, status int) {
+	if ok, status := c.parse(fs, args, stdout, stderr); !ok {
+		return "", false, status
+	}
+	if fs.NArg() == 0 {
+		return "", false, c.fail(stderr, "missing "+what)
+	}
+	arg = fs.Arg(0)
+	// The flag package stops at the first argument that is not a flag;
+	// parse what follows the argument too, so that flags may come after it.
+	if ok, status := c.parse(fs, fs.Args()[1:], stdout, stderr); !ok {
+		return "", false, status
+	}
+	if fs.NArg() > 0 {
+		return "", false, c.fail(stderr, fmt.Sprintf("unexpected argument %q after %s", fs.Arg(0), what))
+	}
+	return arg, true, 0
 }
 
 // runTimed runs throttle or debounce, which take a single duration and
@@ -375,10 +404,13 @@ func runTimed(ctx context.Context, name string, args []string, stdin io.Reader, 
 	} else {
 		process = streamz.NewDebounce[string](d, clock).WithLeading(*leading).WithMaxWait(*maxWait).WithObserver(observe).Process
 	}
-	return filter(ctx, stdin, stdout, stderr, clock, name, process, func(w *bufio.Writer, line string) error {
-		w.WriteString(line)
-		return w.WriteByte('\n')
-	})
+	return filter(ctx, stdin, stdout, stderr, clock, name, process, writeLine)
+}
+
+// writeLine is filter's write for the commands whose items are the lines.
+func writeLine(w *bufio.Writer, line string) error {
+	w.WriteString(line)
+	return w.WriteByte('\n')
 }
 
 func runBatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, clock streamz.Clock, verbose bool) int {
@@ -447,10 +479,10 @@ func validUTF8(s string) string {
 	return b.String()
 }
 
-// negativeDuration returns the first argument that is a negative duration
-// where the flag package would look for a flag: not the value of a flag
-// such as -max-wait, nor after "--".
-func negativeDuration(fs *flag.FlagSet, args []string) (time.Duration, bool) {
+// negativeArg returns the first argument that negative reports, such as
+// a negative duration, where the flag package would look for a flag: not
+// the value of a flag such as -max-wait, nor after "--".
+func negativeArg(fs *flag.FlagSet, args []string, negative func(string) bool) (string, bool) {
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		if arg == "--" {
@@ -459,15 +491,21 @@ func negativeDuration(fs *flag.FlagSet, args []string) (time.Duration, bool) {
 		if !strings.HasPrefix(arg, "-") {
 			continue
 		}
-		if d, err := time.ParseDuration(arg); err == nil && d < 0 {
-			return d, true
+		if negative(arg) {
+			return arg, true
 		}
 		name, _, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
 		if f := fs.Lookup(name); f != nil && !hasValue && !isBoolFlag(f) {
 			i++ // the flag's value
 		}
 	}
-	return 0, false
+	return "", false
+}
+
+// isNegativeDuration reports whether arg is a negative duration.
+func isNegativeDuration(arg string) bool {
+	d, err := time.ParseDuration(arg)
+	return err == nil && d < 0
 }
 
 func isBoolFlag(f *flag.Flag) bool {
