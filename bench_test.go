@@ -1796,3 +1796,22 @@ func BenchmarkFlatMap(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkResilience measures Retry and CircuitBreaker whose fn never
+// fails against Mapper with the same fn, as cases of one benchmark, so that
+// each run gives its own ratios (BENCHMARKS.md).
+func BenchmarkResilience(b *testing.B) {
+	identity := func(_ context.Context, v int) (int, error) { return v, nil }
+	b.Run("mapper-identity", func(b *testing.B) {
+		m := NewMapper(identity)
+		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, ppPump(b, buf, m.Process)) })
+	})
+	b.Run("retry-no-failures", func(b *testing.B) {
+		rt := NewRetry(identity, RetryPolicy{Attempts: 3, Backoff: time.Millisecond, Multiplier: 2, Jitter: 0.5}, RealClock)
+		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, ppPump(b, buf, rt.Process)) })
+	})
+	b.Run("breaker-no-failures", func(b *testing.B) {
+		cb := NewCircuitBreaker(identity, BreakerPolicy{ConsecutiveFailures: 5, Window: 100, FailureRatio: 0.5, CoolOff: time.Second}, RealClock)
+		eachInBuf(b, func(b *testing.B, buf int) { paNoAllocs(b, ppPump(b, buf, cb.Process)) })
+	})
+}

@@ -24,6 +24,10 @@
 //     [Dedupe] (drops a key seen within a TTL), and [DroppingBuffer] and
 //     [SlidingBuffer], which never block their producer and drop the
 //     newest or the oldest when full.
+//   - Resilience: [Retry] (calls a function again after a backoff on the
+//     clock, up to a number of attempts) and [CircuitBreaker] (stops
+//     calling a failing function for a cool-off, then lets one trial
+//     through).
 //   - Windows: [TumblingWindow], [SlidingWindow] and [SessionWindow] emit
 //     each window's items, with metadata that [GetWindowMetadata] reads,
 //     exactly at its end; [WindowCollector] gathers them per window.
@@ -74,6 +78,7 @@
 //	FanOut                          copied to n outputs (none: discarded)  Copied(n-1)
 //	SlidingWindow                   in k windows                           Copied(k-1)
 //	DeadLetterQueue                 dropped by WithTimeout                 Lost
+//	CircuitBreaker                  refused while open                     Lost
 //	every processor                 held, or in hand, when ctx ends        Lost
 //
 // Every other item is passed on, inside whatever the processor emits: a
@@ -82,8 +87,8 @@
 // folded into it, and is itself a Settler. The sink settles what it
 // receives, for example by acking every item of a batch once the batch is
 // written. A processor that turns an item into another type (Mapper,
-// AsyncMapper, FlatMap, Stage) passes the acknowledgement on only if the
-// user's function does: the broker modules each offer a function that
+// AsyncMapper, FlatMap, Stage, Retry, CircuitBreaker) passes the
+// acknowledgement on only if the user's function does: the broker modules each offer a function that
 // carries it to a new value. An error Result holds its item in
 // StreamError.Item, and is settled through it; so is an item whose key
 // function failed, which goes out as an error.

@@ -304,6 +304,28 @@ func TestEdgeModelsAgreeWithDefaults(t *testing.T) {
 // before and after every instant it fires, and nothing at all between the
 // operations: no synctest, no BlockUntil, no sleeps.
 
+// edgeCollectLoop calls take for every output of out, on a goroutine of its
+// own, until out closes, and returns a channel closed then and the stop of
+// the collector. The collector uses the loop machinery, so that settling
+// in the plain style waits until take has seen what was taken.
+func edgeCollectLoop[O any](out <-chan Result[O], take func(Result[O])) (done <-chan struct{}, stop context.CancelFunc) {
+	ctx, stop := context.WithCancel(context.Background())
+	lp := newLoop(ctx, "test", nil, out)
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		defer lp.exit()
+		for {
+			r, ok, _, stop := receive(lp, nil, out)
+			if stop || !ok {
+				return
+			}
+			take(r)
+		}
+	}()
+	return closed, stop
+}
+
 // edgeRunPlain plays steps as a test in the plain style would, and returns
 // what came out with when it came out.
 func edgeRunPlain(t *testing.T, steps []teStep, c teModelCase[int]) []teOut {
@@ -316,32 +338,19 @@ func edgeRunPlain(t *testing.T, steps []teStep, c teModelCase[int]) []teOut {
 	in := make(chan Result[int])
 	out := c.process(ctx, fc, in)
 
-	// The collector uses the loop machinery, so that settling waits until
-	// it has stamped what it took.
 	var got []teOut
-	collectorCtx, stopCollector := context.WithCancel(context.Background())
-	defer stopCollector()
-	lp := newLoop(collectorCtx, "test", nil, out)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer lp.exit()
-		for {
-			r, ok, _, stop := receive[Result[int]](lp, nil, out)
-			if stop || !ok {
-				return
+	done, stopCollector := edgeCollectLoop(out, func(r Result[int]) {
+		o := c.observe(r)
+		o.At = fc.Since(start)
+		if r.IsError() {
+			o.Cause = -1
+			if v, ok := causes[r.Error().Err]; ok {
+				o.Cause = v
 			}
-			o := c.observe(r)
-			o.At = fc.Since(start)
-			if r.IsError() {
-				o.Cause = -1
-				if v, ok := causes[r.Error().Err]; ok {
-					o.Cause = v
-				}
-			}
-			got = append(got, o)
 		}
-	}()
+		got = append(got, o)
+	})
+	defer stopCollector()
 	for _, s := range steps {
 		switch s.Kind {
 		case teSend:

@@ -1291,3 +1291,84 @@ func ExampleStage() {
 	// Output:
 	// [1. hi 2. hey]
 }
+
+func ExampleRetry() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	start := clock.Now()
+	calls := 0
+	fetch := func(_ context.Context, id int) (string, error) {
+		calls++
+		fmt.Printf("attempt %d at %v\n", calls, clock.Since(start))
+		if calls < 3 {
+			return "", errors.New("unavailable")
+		}
+		return fmt.Sprintf("record %d", id), nil
+	}
+	policy := streamz.RetryPolicy{Attempts: 5, Backoff: 100 * time.Millisecond, Multiplier: 2}
+	in := make(chan streamz.Result[int])
+	out := streamz.NewRetry(fetch, policy, clock).Process(ctx, in)
+
+	in <- streamz.NewSuccess(7) // attempt 1 fails; attempt 2 is due in 100ms
+	clock.Advance(100 * time.Millisecond)
+	clock.Advance(200 * time.Millisecond) // the wait doubled
+	r := <-out
+	attempts, _ := r.GetMetadata(streamz.MetadataRetryCount)
+	fmt.Println(r.Value(), "after", attempts, "attempts")
+
+	close(in)
+	_, open := <-out
+	fmt.Println("open:", open)
+	// Output:
+	// attempt 1 at 0s
+	// attempt 2 at 100ms
+	// attempt 3 at 300ms
+	// record 7 after 3 attempts
+	// open: false
+}
+
+func ExampleCircuitBreaker() {
+	ctx := context.Background()
+	clock := streamz.NewFakeClock()
+	down := true
+	query := func(_ context.Context, q string) (string, error) {
+		if down {
+			return "", errors.New("connection refused")
+		}
+		return "rows for " + q, nil
+	}
+	policy := streamz.BreakerPolicy{ConsecutiveFailures: 2, CoolOff: time.Minute}
+	in := make(chan streamz.Result[string])
+	out := streamz.NewCircuitBreaker(query, policy, clock).Process(ctx, in)
+	show := func(q string) {
+		in <- streamz.NewSuccess(q)
+		r := <-out
+		switch {
+		case errors.Is(r.Err(), streamz.ErrCircuitOpen):
+			fmt.Println(q, "refused: the breaker is open")
+		case r.IsError():
+			fmt.Println(q, "failed:", r.Error().Err)
+		default:
+			fmt.Println(r.Value())
+		}
+	}
+
+	show("a") // fails
+	show("b") // fails: two in a row open the breaker for a minute
+	show("c") // refused without a call
+	down = false
+	clock.Advance(time.Minute) // half-open: the next item is a trial
+	show("d")                  // the trial succeeds and closes the breaker
+	show("e")
+
+	close(in)
+	_, open := <-out
+	fmt.Println("open:", open)
+	// Output:
+	// a failed: connection refused
+	// b failed: connection refused
+	// c refused: the breaker is open
+	// rows for d
+	// rows for e
+	// open: false
+}

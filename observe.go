@@ -30,8 +30,8 @@ type Event struct {
 	Processor string
 	// Kind says what happened.
 	Kind EventKind
-	// Reason says why, for EventEmit and EventDrop: one of the Reason
-	// constants. It is empty for the other kinds.
+	// Reason says why, for EventEmit, EventDrop and EventBreakerOpen: one
+	// of the Reason constants. It is empty for the other kinds.
 	Reason string
 	// At is the processor's clock reading when it happened. For an emit it
 	// is when the output was decided, before the send, which may then wait
@@ -40,7 +40,8 @@ type Event struct {
 	// Count is how many items the event concerns: 1 for a single item, a
 	// batch's or a window's length for its emit, and for EventCancel the
 	// items held or being sent when ctx ended, which are never emitted. It
-	// is 0 for timer events and EventClose.
+	// is the attempts made for EventRetry, and 0 for timer events,
+	// EventClose and a CircuitBreaker's state changes.
 	Count int
 }
 
@@ -81,6 +82,21 @@ const (
 	EventClose
 )
 
+// The kinds of Retry and CircuitBreaker.
+const (
+	// EventRetry: an attempt of a Retry failed and the item will be tried
+	// again, after the backoff; Count is the attempts made so far.
+	EventRetry EventKind = EventClose + 1 + iota
+	// EventBreakerOpen: a CircuitBreaker opened, for the Reason given.
+	EventBreakerOpen
+	// EventBreakerHalfOpen: an open CircuitBreaker's cool-off ended; the
+	// next item is its trial. At is the end of the cool-off.
+	EventBreakerHalfOpen
+	// EventBreakerClosed: a CircuitBreaker's trial succeeded, and it
+	// closed.
+	EventBreakerClosed
+)
+
 var eventKindNames = [...]string{
 	EventEmit:      "emit",
 	EventDrop:      "drop",
@@ -90,10 +106,16 @@ var eventKindNames = [...]string{
 	EventTimerStop: "timer-stop",
 	EventCancel:    "cancel",
 	EventClose:     "close",
+
+	EventRetry:           "retry",
+	EventBreakerOpen:     "breaker-open",
+	EventBreakerHalfOpen: "breaker-half-open",
+	EventBreakerClosed:   "breaker-closed",
 }
 
 // String returns the kind's name: "emit", "drop", "coalesce", "timer-arm",
-// "timer-fire", "timer-stop", "cancel" or "close"; for any other value,
+// "timer-fire", "timer-stop", "cancel", "close", "retry", "breaker-open",
+// "breaker-half-open" or "breaker-closed"; for any other value,
 // "EventKind(n)".
 func (k EventKind) String() string {
 	if k > 0 && int(k) < len(eventKindNames) {
@@ -152,6 +174,29 @@ const (
 	// ReasonGap: the item fell between two windows of a sliding window
 	// whose slide is longer than its size.
 	ReasonGap = "gap"
+)
+
+// Reasons of Retry's and CircuitBreaker's EventEmit, and of
+// EventBreakerOpen.
+const (
+	// ReasonSucceeded: fn returned a value.
+	ReasonSucceeded = "succeeded"
+	// ReasonFailed: fn failed, and the failure was not retried.
+	ReasonFailed = "failed"
+	// ReasonExhausted: fn failed with a retryable error on the last attempt
+	// a RetryPolicy allows.
+	ReasonExhausted = "exhausted"
+	// ReasonRefused: an open CircuitBreaker failed the item without
+	// calling fn.
+	ReasonRefused = "refused"
+	// ReasonConsecutive: a CircuitBreaker saw ConsecutiveFailures failures
+	// in a row.
+	ReasonConsecutive = "consecutive"
+	// ReasonRatio: a CircuitBreaker's last Window calls failed at
+	// FailureRatio or more.
+	ReasonRatio = "ratio"
+	// ReasonTrial: a half-open CircuitBreaker's trial failed.
+	ReasonTrial = "trial"
 )
 
 // NewSlogObserver returns an observer that logs each event as one record at

@@ -96,8 +96,13 @@ func TestEventKind_String(t *testing.T) {
 		EventCancel:    "cancel",
 		EventClose:     "close",
 		0:              "EventKind(0)",
-		EventClose + 1: "EventKind(9)",
 		-1:             "EventKind(-1)",
+
+		EventRetry:             "retry",
+		EventBreakerOpen:       "breaker-open",
+		EventBreakerHalfOpen:   "breaker-half-open",
+		EventBreakerClosed:     "breaker-closed",
+		EventBreakerClosed + 1: "EventKind(13)",
 	}
 	for k, s := range want {
 		assert.Equal(t, s, k.String(), "EventKind(%d)", int(k))
@@ -111,6 +116,14 @@ func TestReasons_Values(t *testing.T) {
 	want := []string{"leading", "trailing", "deadline", "max-wait", "size",
 		"latency", "window-end", "session-gap", "close",
 		"cooldown", "timeout", "gap"}
+	assert.Equal(t, want, got)
+}
+
+func TestReasons_ValuesOfRetryAndCircuitBreaker(t *testing.T) {
+	got := []string{ReasonSucceeded, ReasonFailed, ReasonExhausted, ReasonRefused,
+		ReasonConsecutive, ReasonRatio, ReasonTrial}
+	want := []string{"succeeded", "failed", "exhausted", "refused",
+		"consecutive", "ratio", "trial"}
 	assert.Equal(t, want, got)
 }
 

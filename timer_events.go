@@ -278,8 +278,10 @@ type clockLoop struct {
 	rep   *eventReporter // nil when the processor has no observer
 	timer *periodTimer
 	// untimed is set for a configuration that never needs the clock (such
-	// as a Batcher without MaxLatency): the loop then reads no clock, and
-	// now is noReading.
+	// as a Batcher without MaxLatency), and while a processor has no
+	// deadline that an input could meet and reads the clock itself when it
+	// sets one (a Retry, a closed CircuitBreaker): the loop then reads no
+	// clock for an input or the close, and now is noReading there.
 	untimed bool
 	// lost is how many items deliver was sending when ctx ended.
 	lost int
@@ -288,9 +290,12 @@ type clockLoop struct {
 	// runClocked settles as Lost (see Settler).
 	settling bool
 	// paused is set while the processor takes no input: a RateLimiter in
-	// wait mode holding an item until its token accrues, which is its
-	// back-pressure on the producer. The loop then waits for the timer and
-	// ctx alone, and sees neither an input nor the close of in.
+	// wait mode holding an item until its token accrues, or a Retry
+	// waiting to try an item again, which is their back-pressure on the
+	// producer. The loop then waits for the timer and ctx alone, and sees
+	// neither an input nor the close of in. No input can meet a deadline
+	// set while paused, so a processor that sets deadlines only then may
+	// be untimed, and read the clock itself when it sets one (Retry).
 	paused bool
 }
 
@@ -358,9 +363,10 @@ func emitItem[T any](c *clockLoop, out chan<- Result[T], r Result[T], reason str
 // the deadline given to wakeAt, calls due before input (the time-first
 // rule). A timer event only wakes the loop: due is called if the deadline
 // has still been reached, which an input may already have applied or moved
-// later. When in closes, what is due goes out for its deadline and the
-// rest for the close; when ctx ends, the cancel is reported with what it
-// loses, and nothing more is sent. Either way the timer is disarmed before
+// later. While the processor is paused, nothing is taken from in, and its
+// close is seen only once the pause ends. When in closes, what is due goes
+// out for its deadline and the rest for the close; when ctx ends, the
+// cancel is reported with what it loses, and nothing more is sent. Either way the timer is disarmed before
 // EventClose, which is the last event.
 func runClocked[T, O any](c *clockLoop, p clocked[T], in <-chan Result[T], out chan<- O) {
 	defer c.lp.exit()
@@ -368,11 +374,17 @@ func runClocked[T, O any](c *clockLoop, p clocked[T], in <-chan Result[T], out c
 	defer c.rep.report(EventClose, "", 0)
 	defer c.timer.disarm()
 	for {
-		src := in
+		src, events := in, c.timer.events
 		if c.paused {
 			src = nil
 		}
-		r, ok, gotEvent, stop := receive(c.lp, c.timer.events, src)
+		if c.timer.deadline == 0 {
+			// Nothing is armed and no event is owed (disarm waits for
+			// one), so none can come: a select with one case fewer is
+			// cheaper to block in.
+			events = nil
+		}
+		r, ok, gotEvent, stop := receive(c.lp, events, src)
 		switch {
 		case stop:
 			c.cancelled(p)

@@ -4,13 +4,15 @@ import "fmt"
 
 // This file holds how a processor turns a panic in user code into an error
 // Result: the one mechanism that Mapper, AsyncMapper, Filter, Tap, Switch,
-// Partition, SessionWindow, WindowFold, Stage (and so FlatMap), the sources
-// and the keyed processors share. A user function (a Mapper's fn, a
-// Filter's predicate, a Tap's callback, a Switch's predicate, a Partition's
-// strategy or key extractor, a SessionWindow's keyFunc, a StageFunc, a
-// keyed processor's key) that panics on an item fails that item only: the
-// item becomes an error Result named by the processor, and the stream goes
-// on. A WindowFold's initial or fn that panics fails the window it was
+// Partition, SessionWindow, WindowFold, Stage (and so FlatMap), the
+// sources, the keyed processors, Retry and CircuitBreaker share. A user
+// function (a Mapper's, Retry's or CircuitBreaker's fn, a Filter's
+// predicate, a Tap's callback, a Switch's predicate, a Partition's strategy
+// or key extractor, a SessionWindow's keyFunc, a StageFunc, a keyed
+// processor's key) that panics on an item fails that item only: the item
+// becomes an error Result named by the processor, and the stream goes on.
+// A Retry does not call fn again for it, and a CircuitBreaker counts it as
+// a failure. A WindowFold's initial or fn that panics fails the window it was
 // folding, which goes out as an error Result when it ends. A source's seq
 // or Reader that panics ends its stream with such an error Result instead,
 // since it cannot be resumed.
@@ -19,7 +21,7 @@ import "fmt"
 // item on which a user function panicked. Its text is "<head>: <value>",
 // where head says what panicked in the processor's own words, which are
 // part of its contract: "fn panicked" (Mapper, AsyncMapper, Stage,
-// FlatMap), "predicate panicked" (Filter), "callback panicked" (Tap),
+// FlatMap, Retry, CircuitBreaker), "predicate panicked" (Filter), "callback panicked" (Tap),
 // "predicate panic" (Switch), "partition strategy panic" (Partition),
 // "keyFunc panicked" (SessionWindow), "initial panicked" and "fn
 // panicked" (WindowFold), "seq panicked" (FromSeq), "Read panicked"
