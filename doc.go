@@ -88,10 +88,13 @@
 // receives, for example by acking every item of a batch once the batch is
 // written. A processor that turns an item into another type (Mapper,
 // AsyncMapper, FlatMap, Stage, Retry, CircuitBreaker) passes the
-// acknowledgement on only if the user's function does: the broker modules each offer a function that
-// carries it to a new value. An error Result holds its item in
-// StreamError.Item, and is settled through it; so is an item whose key
-// function failed, which goes out as an error.
+// acknowledgement on only if the user's function does: the broker modules
+// each offer a function that carries it to a new value. An error Result
+// holds its item in StreamError.Item, and is settled through it; so is an
+// item whose key function failed, which goes out as an error. Such a
+// processor passes an error item on as a StreamError of the new type that
+// wraps the old one, and Result.Settle reaches the item inside; a sink
+// settles an error Result with it.
 //
 // The check costs nothing for other types: each Process call looks at its
 // item type once. When the item type is an interface type, such as any,
