@@ -120,7 +120,7 @@ func (a *AsyncMapper[In, Out]) Process(ctx context.Context, in <-chan Result[In]
 			for j := range am.jobs {
 				if ctx.Err() != nil {
 					// No item reaches fn after cancellation.
-					j.r.settleItems(Lost)
+					j.r.Settle(Lost)
 					continue
 				}
 				am.results <- asyncResult[Out]{seq: j.seq, r: mapResult(ctx, fn, name, j.r)}
@@ -372,14 +372,14 @@ func (q *ringQueue[E]) pop() {
 func (am *asyncMapping[In, Out]) loseAll() {
 	for i := range am.pending.len() {
 		if slot := am.pending.at(i); slot.ready {
-			slot.r.settleItems(Lost)
+			slot.r.Settle(Lost)
 		}
 	}
 	go func() {
 		am.wg.Wait()
 		close(am.results)
 		for res := range am.results {
-			res.r.settleItems(Lost)
+			res.r.Settle(Lost)
 		}
 	}()
 }

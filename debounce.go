@@ -206,7 +206,7 @@ func (s *debounceTrailing[T]) held() int { return heldCount(s.hasPending) }
 
 func (s *debounceTrailing[T]) loseHeld() {
 	if s.hasPending {
-		s.pending.settleItems(Lost)
+		s.pending.Settle(Lost)
 	}
 }
 
@@ -367,6 +367,6 @@ func (s *debounceWithEdges[T]) loseHeld() { s.burst.lose() }
 // lose settles the pending item, if any, as Lost.
 func (b *debounceBurst[T]) lose() {
 	if b.hasPending {
-		b.pending.settleItems(Lost)
+		b.pending.Settle(Lost)
 	}
 }

@@ -145,7 +145,7 @@ func (dlq *DeadLetterQueue[T]) Process(ctx context.Context, in <-chan Result[T])
 			}
 			if cancelled {
 				rep.report(EventCancel, "", 1)
-				r.settleItems(Lost)
+				r.Settle(Lost)
 				return
 			}
 			if !delivered {

@@ -68,7 +68,7 @@ func (f *FanOut[T]) Process(ctx context.Context, in <-chan Result[T]) []<-chan R
 					// send settled its own copy; the outputs after it
 					// never get theirs.
 					for range outs[i+1:] {
-						r.settleItems(Lost)
+						r.Settle(Lost)
 					}
 					return
 				}

@@ -366,7 +366,7 @@ func endedWith[T any](lp *loop, r Result[T]) bool {
 	if !lp.ended() {
 		return false
 	}
-	r.settleItems(Lost)
+	r.Settle(Lost)
 	return true
 }
 

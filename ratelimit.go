@@ -220,7 +220,7 @@ func (g *rateGate[T]) release(c *clockLoop, out chan<- Result[T], now time.Durat
 // lose settles the held item, if any, as Lost.
 func (g *rateGate[T]) lose() {
 	if g.holding {
-		g.held.settleItems(Lost)
+		g.held.Settle(Lost)
 	}
 }
 

@@ -309,6 +309,6 @@ func (s *retryLoop[In, Out]) held() int { return heldCount(s.holding) }
 // longer held, and send settles it if the cancel stops its delivery.
 func (s *retryLoop[In, Out]) loseHeld() {
 	if s.holding {
-		s.item.settleItems(Lost)
+		s.item.Settle(Lost)
 	}
 }

@@ -252,16 +252,13 @@ func (e *StreamError[T]) eachSettler(fn func(Settler)) {
 // or CircuitBreaker wraps the input's error item so). A sink uses it to
 // settle an error Result whose item type is not the Settler itself. It
 // does nothing for items that are not Settlers (see Settler).
-func (r Result[T]) Settle(o Outcome) { r.settleItems(o) }
-
-// settleItems settles r's item with o.
-func (r Result[T]) settleItems(o Outcome) { settleValue(r, o) }
+func (r Result[T]) Settle(o Outcome) { settleValue(r, o) }
 
 // settleResult settles r's item with o when settling, the value of settles
 // for the processor's item type, is true.
 func settleResult[T any](settling bool, r Result[T], o Outcome) {
 	if settling {
-		r.settleItems(o)
+		r.Settle(o)
 	}
 }
 
@@ -269,7 +266,7 @@ func settleResult[T any](settling bool, r Result[T], o Outcome) {
 // that passes it on n times: Copied(n-1), or Discarded when n is 0.
 func copyItems[T any](r Result[T], n int) {
 	if n == 0 {
-		r.settleItems(Discarded)
+		r.Settle(Discarded)
 		return
 	}
 	r.eachSettler(func(s Settler) { s.Copied(n - 1) })

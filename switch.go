@@ -260,7 +260,7 @@ func (s *Switch[T, K]) run(lp *loop, in <-chan Result[T], settling bool) {
 func (s *Switch[T, K]) deliver(lp *loop, ch chan Result[T], r Result[T]) bool {
 	select {
 	case <-lp.done:
-		r.settleItems(Lost)
+		r.Settle(Lost)
 		return false
 	default:
 	}
@@ -277,12 +277,12 @@ func (s *Switch[T, K]) deliver(lp *loop, ch chan Result[T], r Result[T]) bool {
 				lp.deliveredOne()
 				return true
 			case <-lp.done:
-				r.settleItems(Lost)
+				r.Settle(Lost)
 				return false
 			case <-s.retire:
 				lp.took()
 				if s.closeRetired(ch) {
-					r.settleItems(Discarded)
+					r.Settle(Discarded)
 					return true
 				}
 				continue
@@ -295,12 +295,12 @@ func (s *Switch[T, K]) deliver(lp *loop, ch chan Result[T], r Result[T]) bool {
 			lp.deliveredOne()
 			return true
 		case <-lp.done:
-			r.settleItems(Lost)
+			r.Settle(Lost)
 			return false
 		case <-s.retire:
 			lp.took()
 			if s.closeRetired(ch) {
-				r.settleItems(Discarded)
+				r.Settle(Discarded)
 				return true
 			}
 		case reply := <-lp.requests:

@@ -277,6 +277,6 @@ func (s *throttleTrailing[T]) loseHeld() { s.cooldown.lose() }
 // lose settles the held item, if any, as Lost.
 func (c *throttleCooldown[T]) lose() {
 	if c.holding {
-		c.hold.settleItems(Lost)
+		c.hold.Settle(Lost)
 	}
 }

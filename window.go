@@ -435,7 +435,7 @@ func (h *heldResults[T]) held(w *[]Result[T]) int { return len(*w) }
 
 func (h *heldResults[T]) lose(w *[]Result[T]) {
 	for _, r := range *w {
-		r.settleItems(Lost)
+		r.Settle(Lost)
 	}
 }
 
