@@ -270,13 +270,21 @@ func TestSourceComposesWithTakeUntil(t *testing.T) {
 	ctx, cancel := streamz.WithGrace(signalled, 100*time.Millisecond, nil)
 	defer cancel()
 	src := NewSource(b.cons, decodeInt, Config{MaxInFlight: 3})
-	until := streamz.NewTakeUntil[Msg[int]](signalled).Process(ctx, src.Process(ctx, context.Background()))
+	pulled := src.Process(ctx, context.Background())
+	// The test hands the Source's messages to the TakeUntil itself: a send
+	// on the unbuffered in returns once the TakeUntil has taken the
+	// message, so the stop below finds the second one held there, and not
+	// still on its way.
+	in := make(chan streamz.Result[Msg[int]])
+	until := streamz.NewTakeUntil[Msg[int]](signalled).Process(ctx, in)
 	acked := map[int]bool{}
 	take := func(r streamz.Result[Msg[int]]) {
 		acked[r.Value().Value] = true
 		r.Value().Ack()
 	}
+	in <- next(t, pulled)
 	take(next(t, until))
+	in <- next(t, pulled)
 	// The TakeUntil holds the second message, the Source the third.
 	b.waitInfo(t, "three pulled, one acked", func(info *jetstream.ConsumerInfo) bool {
 		return info.AckFloor.Stream == 1 && info.NumAckPending == 2 && info.NumWaiting == 0
